@@ -1,0 +1,184 @@
+package callbackd
+
+import (
+	"maps"
+	"time"
+)
+
+// Callback is one callback request and everything known about it. The
+// fields the service reasons about are typed; every other property the
+// client or the execution side gave (keys without a leading "_" are user
+// data) is kept verbatim in Properties.
+//
+// A Callback is changed only through its methods (Transition, Reschedule,
+// SetProperty), so that a COMPLETED record can never change again and every
+// state change yields the Event that reporting needs.
+type Callback struct {
+	ID             string
+	Service        string
+	State          State
+	Reason         Reason
+	CustomerNumber string
+	DesiredTime    time.Time
+	ExpirationTime time.Time
+	// SessionID is the executor's session (_ors_session_id).
+	SessionID      string
+	SubmitAttempts int
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+	// Properties holds every other property, as strings.
+	Properties map[string]string
+	// Lookup holds the values of the service's lookup keys at creation and
+	// after every update: key -> value as indexed. The store keeps every
+	// value a key ever had, because a query finds callbacks whose property
+	// "is or was" equal to the value (spec 001).
+	Lookup map[string]string
+}
+
+// Property names the service itself owns. They are not stored in
+// Properties but in typed fields, and a client cannot set them through
+// Properties.
+const (
+	KeyID             = "_id"
+	KeyServiceName    = "_service_name"
+	KeyState          = "_callback_state"
+	KeyReason         = "_callback_reason"
+	KeyCustomerNumber = "_customer_number"
+	KeyDesiredTime    = "_desired_time"
+	KeyExpirationTime = "_expiration_time"
+	KeySessionID      = "_ors_session_id"
+	KeySubmitAttempts = "_submit_attempts"
+)
+
+// Clone returns a deep copy, so that a failed update leaves the original
+// untouched.
+func (cb *Callback) Clone() *Callback {
+	c := *cb
+	c.Properties = maps.Clone(cb.Properties)
+	c.Lookup = maps.Clone(cb.Lookup)
+	return &c
+}
+
+// Get returns any property by its API name, typed fields included.
+func (cb *Callback) Get(key string) (string, bool) {
+	switch key {
+	case KeyID:
+		return cb.ID, true
+	case KeyServiceName:
+		return cb.Service, true
+	case KeyState:
+		return string(cb.State), true
+	case KeyReason:
+		return string(cb.Reason), cb.Reason != ""
+	case KeyCustomerNumber:
+		return cb.CustomerNumber, cb.CustomerNumber != ""
+	case KeyDesiredTime:
+		return FormatTime(cb.DesiredTime), true
+	case KeyExpirationTime:
+		return FormatTime(cb.ExpirationTime), true
+	case KeySessionID:
+		return cb.SessionID, cb.SessionID != ""
+	}
+	v, ok := cb.Properties[key]
+	return v, ok
+}
+
+// completedError is the specification's answer to any change of a
+// COMPLETED record.
+func (cb *Callback) completedError() *Error {
+	return InvalidOperation(
+		map[string]any{"id": cb.ID, "service": cb.Service, "time": FormatTime(cb.DesiredTime), "state": string(cb.State)},
+		"Rejecting update : %s=[%s @ %s] - reached state COMPLETED", cb.Service, cb.ID, FormatTime(cb.DesiredTime))
+}
+
+// Transition moves the callback to a new state, validated against the one
+// transition table, and returns the event that records it. reason is kept
+// only for COMPLETED; source says who asked (api, executor, dispatcher...).
+func (cb *Callback) Transition(to State, reason Reason, now time.Time, source string) (Event, error) {
+	if cb.State == StateCompleted {
+		return Event{}, cb.completedError()
+	}
+	if !CanTransition(cb.State, to) {
+		return Event{}, InvalidOperation(
+			map[string]any{"id": cb.ID, "service": cb.Service, "state": string(cb.State)},
+			"Callback %s cannot move from %s to %s", cb.ID, cb.State, to)
+	}
+	ev := cb.event(now, EventStateChanged, source)
+	ev.From, ev.To = cb.State, to
+	cb.State = to
+	if to == StateCompleted {
+		if reason == "" {
+			reason = ReasonNotAvailable
+		}
+		cb.Reason = reason
+		ev.Type = EventCompleted
+		ev.Reason = reason
+	}
+	cb.UpdatedAt = now
+	return ev, nil
+}
+
+// Reschedule changes the desired time of a SCHEDULED callback; state is
+// the state the new time implies (SCHEDULED, or QUEUED when it is due
+// now). The expiration time moves with the desired time.
+func (cb *Callback) Reschedule(desired time.Time, ttl time.Duration, state State, now time.Time, source string) ([]Event, error) {
+	if cb.State == StateCompleted {
+		return nil, cb.completedError()
+	}
+	if cb.State != StateScheduled {
+		return nil, InvalidOperation(
+			map[string]any{"id": cb.ID, "service": cb.Service, "state": string(cb.State)},
+			"Callback %s is no longer scheduled. State=%s", cb.ID, cb.State)
+	}
+	ev := cb.event(now, EventRescheduled, source)
+	ev.From, ev.To = cb.State, cb.State
+	ev.Properties = map[string]string{"_previous_desired_time": FormatTime(cb.DesiredTime), KeyDesiredTime: FormatTime(desired)}
+	cb.DesiredTime = desired
+	cb.ExpirationTime = desired.Add(ttl)
+	cb.UpdatedAt = now
+	events := []Event{ev}
+	if state != cb.State {
+		sev, err := cb.Transition(state, "", now, source)
+		if err != nil {
+			return nil, err
+		}
+		events = append(events, sev)
+	}
+	return events, nil
+}
+
+// SetProperty sets a property, or removes it when value is "" (a PUT with
+// an empty value removes the key, CLIENTS.md).
+func (cb *Callback) SetProperty(key, value string, now time.Time) error {
+	if cb.State == StateCompleted {
+		return cb.completedError()
+	}
+	switch key {
+	case KeySessionID:
+		cb.SessionID = value
+	case KeyCustomerNumber:
+		cb.CustomerNumber = value
+	default:
+		if value == "" {
+			delete(cb.Properties, key)
+		} else {
+			if cb.Properties == nil {
+				cb.Properties = map[string]string{}
+			}
+			cb.Properties[key] = value
+		}
+	}
+	cb.UpdatedAt = now
+	return nil
+}
+
+func (cb *Callback) event(now time.Time, typ EventType, source string) Event {
+	return Event{Time: now, CallbackID: cb.ID, Service: cb.Service, Type: typ, Source: source}
+}
+
+// Accepted is the event that records a new callback.
+func (cb *Callback) Accepted(now time.Time, source string) Event {
+	ev := cb.event(now, EventAccepted, source)
+	ev.To = cb.State
+	return ev
+}

@@ -1,0 +1,284 @@
+package callbackd
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is a whole validated configuration. It is immutable once built: a
+// reload builds a new one and swaps it in, so a request sees one consistent
+// configuration from start to end.
+type Config struct {
+	Server   ServerConfig
+	Storage  StorageConfig
+	Callback AppOptions
+	// Services by name (the part after "service." in the section name).
+	Services map[string]*ServiceConfig
+	// Patterns are the [pattern.NAME] groups for _exceptions: name -> entry -> regex.
+	Patterns map[string]map[string]string
+	// Users are the [users] entries: name -> bcrypt hash.
+	Users map[string]string
+}
+
+// ServerConfig is the [server] section.
+type ServerConfig struct {
+	Listen   string
+	BasePath string
+	// MaxBodyBytes bounds every request body.
+	MaxBodyBytes int64
+}
+
+// StorageConfig is the [storage] section.
+type StorageConfig struct {
+	URL string
+}
+
+// Service kinds (_service).
+const (
+	KindCallback    = "callback"
+	KindOfficeHours = "office-hours"
+	KindCapacity    = "capacity"
+)
+
+// ServiceConfig is one [service.NAME] section.
+type ServiceConfig struct {
+	Name string
+	// Kind is _service: callback, office-hours or capacity.
+	Kind string
+	// Raw holds every option exactly as configured, known or not: unknown
+	// _xxx options (_target, _vq, ...) are passed on to execution.
+	Raw map[string]string
+	// Options are the parsed options of a callback service.
+	Options ServiceOptions
+}
+
+// Section is one INI section as read from a file, in file order, so that
+// errors can name where they are.
+type Section struct {
+	Name string
+	Keys []KeyValue
+}
+
+// KeyValue is one option line.
+type KeyValue struct {
+	Key, Value string
+}
+
+// OptionError is one configuration problem, named by section and option so
+// an operator can find it.
+type OptionError struct {
+	Section string
+	Option  string
+	Value   string
+	Message string
+}
+
+func (e OptionError) Error() string {
+	if e.Option == "" {
+		return fmt.Sprintf("[%s]: %s", e.Section, e.Message)
+	}
+	return fmt.Sprintf("[%s] %s = %q: %s", e.Section, e.Option, e.Value, e.Message)
+}
+
+// ConfigErrors is every problem found in a configuration.
+type ConfigErrors []OptionError
+
+func (es ConfigErrors) Error() string {
+	lines := make([]string, len(es))
+	for i, e := range es {
+		lines[i] = e.Error()
+	}
+	return strings.Join(lines, "\n")
+}
+
+// DefaultBasePath is where GMS serves its API.
+const DefaultBasePath = "/genesys"
+
+// NewConfig validates sections read from a file and builds a Config. It
+// reports every problem, not just the first, so one check-config run shows
+// an operator all there is to fix.
+func NewConfig(sections []Section) (*Config, error) {
+	cfg := &Config{
+		Server:   ServerConfig{Listen: "127.0.0.1:8080", BasePath: DefaultBasePath, MaxBodyBytes: 64 << 10},
+		Storage:  StorageConfig{URL: "sqlite:callbackd.db"},
+		Callback: DefaultAppOptions(),
+		Services: map[string]*ServiceConfig{},
+		Patterns: map[string]map[string]string{},
+		Users:    map[string]string{},
+	}
+	var errs ConfigErrors
+	var services []Section
+	appRaw := map[string]string{}
+	for _, sec := range sections {
+		switch {
+		case sec.Name == "server":
+			errs = append(errs, cfg.Server.parse(sec)...)
+		case sec.Name == "storage":
+			for _, kv := range sec.Keys {
+				if kv.Key == "url" {
+					cfg.Storage.URL = kv.Value
+				} else {
+					errs = append(errs, unknownOption(sec.Name, kv))
+				}
+			}
+		case sec.Name == "callback":
+			for _, kv := range sec.Keys {
+				appRaw[kv.Key] = kv.Value
+			}
+		case strings.HasPrefix(sec.Name, "service."):
+			services = append(services, sec)
+		case strings.HasPrefix(sec.Name, "pattern."):
+			group := map[string]string{}
+			for _, kv := range sec.Keys {
+				group[kv.Key] = kv.Value
+			}
+			cfg.Patterns[strings.TrimPrefix(sec.Name, "pattern.")] = group
+		case sec.Name == "users":
+			for _, kv := range sec.Keys {
+				if !strings.HasPrefix(kv.Value, "$2") {
+					errs = append(errs, OptionError{sec.Name, kv.Key, "(hidden)", "must be a bcrypt hash ($2a$, $2b$ or $2y$...)"})
+					continue
+				}
+				cfg.Users[kv.Key] = kv.Value
+			}
+		case sec.Name == "" || sec.Name == "DEFAULT":
+			for _, kv := range sec.Keys {
+				errs = append(errs, OptionError{"DEFAULT", kv.Key, kv.Value, "option outside any section"})
+			}
+		default:
+			errs = append(errs, OptionError{Section: sec.Name, Message: "unknown section"})
+		}
+	}
+	app, appErrs := ParseAppOptions(appRaw)
+	cfg.Callback = app
+	errs = append(errs, appErrs...)
+	for _, sec := range services {
+		svc, svcErrs := newServiceConfig(sec, app)
+		errs = append(errs, svcErrs...)
+		if _, dup := cfg.Services[svc.Name]; dup {
+			errs = append(errs, OptionError{Section: sec.Name, Message: "section defined twice"})
+		}
+		cfg.Services[svc.Name] = svc
+	}
+	errs = append(errs, cfg.checkReferences()...)
+	if len(errs) > 0 {
+		sort.SliceStable(errs, func(i, j int) bool { return errs[i].Section < errs[j].Section })
+		return nil, errs
+	}
+	return cfg, nil
+}
+
+func unknownOption(section string, kv KeyValue) OptionError {
+	return OptionError{section, kv.Key, kv.Value, "unknown option"}
+}
+
+func (s *ServerConfig) parse(sec Section) []OptionError {
+	var errs []OptionError
+	for _, kv := range sec.Keys {
+		switch kv.Key {
+		case "listen":
+			s.Listen = kv.Value
+		case "base_path":
+			p := "/" + strings.Trim(kv.Value, "/")
+			if p == "/" {
+				p = ""
+			}
+			if strings.ContainsAny(p, " {}?#") {
+				errs = append(errs, OptionError{sec.Name, kv.Key, kv.Value, "must be a URL path such as /genesys"})
+			}
+			s.BasePath = p
+		case "max_body_bytes":
+			n, err := strconv.ParseInt(kv.Value, 10, 64)
+			if err != nil || n < 1024 {
+				errs = append(errs, OptionError{sec.Name, kv.Key, kv.Value, "must be an integer of at least 1024"})
+				continue
+			}
+			s.MaxBodyBytes = n
+		default:
+			errs = append(errs, unknownOption(sec.Name, kv))
+		}
+	}
+	return errs
+}
+
+func newServiceConfig(sec Section, app AppOptions) (*ServiceConfig, []OptionError) {
+	svc := &ServiceConfig{Name: strings.TrimPrefix(sec.Name, "service."), Raw: map[string]string{}}
+	var errs []OptionError
+	if svc.Name == "" || strings.ContainsAny(svc.Name, "/?#% ") {
+		errs = append(errs, OptionError{Section: sec.Name, Message: "service name must be non-empty and URL-safe"})
+	}
+	for _, kv := range sec.Keys {
+		svc.Raw[kv.Key] = kv.Value
+	}
+	svc.Kind = svc.Raw["_service"]
+	if svc.Kind == "" {
+		svc.Kind = KindCallback
+	}
+	switch svc.Kind {
+	case KindCallback:
+		opts, optErrs := ParseServiceOptions(svc.Raw, app)
+		svc.Options = opts
+		for _, e := range optErrs {
+			e.Section = sec.Name
+			errs = append(errs, e)
+		}
+	case KindOfficeHours, KindCapacity:
+		for _, e := range parseCalendarService(svc.Kind, svc.Raw) {
+			e.Section = sec.Name
+			errs = append(errs, e)
+		}
+	default:
+		errs = append(errs, OptionError{sec.Name, "_service", svc.Kind, "must be callback, office-hours or capacity"})
+	}
+	return svc, errs
+}
+
+// checkReferences refuses references to services that do not exist or are
+// of the wrong kind: better at startup than at the customer's request.
+func (c *Config) checkReferences() []OptionError {
+	var errs []OptionError
+	names := make([]string, 0, len(c.Services))
+	for n := range c.Services {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		svc := c.Services[name]
+		if svc.Kind != KindCallback {
+			continue
+		}
+		ref := func(option, target, kind string) {
+			if target == "" {
+				return
+			}
+			t, ok := c.Services[target]
+			switch {
+			case !ok:
+				errs = append(errs, OptionError{"service." + name, option, target, "no such service"})
+			case t.Kind != kind:
+				errs = append(errs, OptionError{"service." + name, option, target, fmt.Sprintf("service %s has _service=%s, want %s", target, t.Kind, kind)})
+			}
+		}
+		ref("_business_hours_service", svc.Options.BusinessHoursService, KindOfficeHours)
+		ref("_capacity_service", svc.Options.CapacityService, KindCapacity)
+		ref("_redirect", svc.Options.Redirect, KindCallback)
+		if g := svc.Options.Exceptions; g != "" {
+			if _, ok := c.Patterns[g]; !ok {
+				errs = append(errs, OptionError{"service." + name, "_exceptions", g, "no such [pattern." + g + "] section"})
+			}
+		}
+	}
+	return errs
+}
+
+// Service returns the named service of any kind.
+func (c *Config) Service(name string) (*ServiceConfig, bool) {
+	s, ok := c.Services[name]
+	return s, ok
+}
+
+// seconds renders a duration as the integer seconds the options use.
+func seconds(d time.Duration) string { return strconv.FormatInt(int64(d/time.Second), 10) }

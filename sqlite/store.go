@@ -1,0 +1,405 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"runtime"
+	"sort"
+	"strings"
+	"time"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/callbackd/callbackd"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Store is the SQLite implementation of callbackd.Store.
+type Store struct {
+	path string
+	w    *sql.DB // the single writer
+	r    *sql.DB // readers
+}
+
+var _ callbackd.Store = (*Store)(nil)
+
+// Open opens (creating if needed) the database file at path and applies
+// pending migrations.
+func Open(ctx context.Context, path string) (*Store, error) {
+	if path == "" {
+		return nil, errors.New("sqlite: empty database path")
+	}
+	dsn := func(extra string) string {
+		q := url.Values{}
+		q.Add("_pragma", "busy_timeout(10000)")
+		q.Add("_pragma", "journal_mode(WAL)")
+		q.Add("_pragma", "synchronous(FULL)")
+		q.Add("_pragma", "foreign_keys(ON)")
+		q.Set("_txlock", "immediate")
+		if extra != "" {
+			q.Add("_pragma", extra)
+		}
+		return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
+	}
+	w, err := sql.Open("sqlite", dsn(""))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetConnMaxIdleTime(0)
+	s := &Store{path: path, w: w}
+	if err := s.migrate(ctx); err != nil {
+		w.Close()
+		return nil, err
+	}
+	r, err := sql.Open("sqlite", dsn("query_only(1)"))
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	r.SetMaxOpenConns(max(4, runtime.GOMAXPROCS(0)*2))
+	s.r = r
+	return s, nil
+}
+
+// Path is the database file.
+func (s *Store) Path() string { return s.path }
+
+// Close closes both pools; SQLite checkpoints the WAL on the last close.
+func (s *Store) Close() error {
+	var rerr error
+	if s.r != nil {
+		rerr = s.r.Close()
+	}
+	return errors.Join(rerr, s.w.Close())
+}
+
+// Ping checks that the file is readable and the schema is current.
+func (s *Store) Ping(ctx context.Context) error {
+	var v int
+	if err := s.r.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&v); err != nil {
+		return fmt.Errorf("sqlite: ping: %w", err)
+	}
+	if want := len(migrationFiles()); v < want {
+		return fmt.Errorf("sqlite: schema version %d, want %d", v, want)
+	}
+	return nil
+}
+
+func migrationFiles() []string {
+	names, _ := fs.Glob(migrations, "migrations/*.sql")
+	sort.Strings(names)
+	return names
+}
+
+// migrate applies every embedded migration not yet recorded, each in its
+// own transaction, so a crash mid-migration leaves the previous version.
+func (s *Store) migrate(ctx context.Context) error {
+	if _, err := s.w.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)`); err != nil {
+		return fmt.Errorf("sqlite: migrate: %w", err)
+	}
+	for i, name := range migrationFiles() {
+		version := i + 1
+		body, err := migrations.ReadFile(name)
+		if err != nil {
+			return err
+		}
+		err = s.tx(ctx, func(tx *sql.Tx) error {
+			var n int
+			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE version = ?`, version).Scan(&n); err != nil || n > 0 {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+				return fmt.Errorf("%s: %w", name, err)
+			}
+			_, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, CAST(strftime('%s','now') AS INTEGER) * 1000)`, version)
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("sqlite: migrate: %w", err)
+		}
+	}
+	return nil
+}
+
+func (s *Store) tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return translate(err)
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	return translate(tx.Commit())
+}
+
+// translate turns driver errors into domain errors by SQLite result code,
+// never by message text.
+func translate(err error) error {
+	if err == nil {
+		return nil
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		switch se.Code() {
+		case sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY, sqlite3.SQLITE_CONSTRAINT_UNIQUE:
+			return fmt.Errorf("%w: %v", callbackd.ErrConflict, err)
+		case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_FULL, sqlite3.SQLITE_IOERR:
+			return &callbackd.Error{Code: callbackd.CodeUnavailable, Message: "The store is temporarily unavailable; retry later."}
+		}
+	}
+	return err
+}
+
+const callbackColumns = `id, service, state, reason, customer_number, desired_time, expiration_time, session_id, submit_attempts, created_at, updated_at, properties`
+
+// CreateCallback implements callbackd.Store.
+func (s *Store) CreateCallback(ctx context.Context, cb *callbackd.Callback, events []callbackd.Event) error {
+	props, err := encodeProps(cb.Properties)
+	if err != nil {
+		return err
+	}
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO callbacks (`+callbackColumns+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`,
+			cb.ID, cb.Service, string(cb.State), string(cb.Reason), cb.CustomerNumber,
+			ms(cb.DesiredTime), ms(cb.ExpirationTime), cb.SessionID, cb.SubmitAttempts,
+			ms(cb.CreatedAt), ms(cb.UpdatedAt), props)
+		if err != nil {
+			return translate(err)
+		}
+		return writeSideTables(ctx, tx, cb, events)
+	})
+}
+
+func writeSideTables(ctx context.Context, tx *sql.Tx, cb *callbackd.Callback, events []callbackd.Event) error {
+	for k, v := range cb.Lookup {
+		if v == "" {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO callback_keys (key, value, callback_id) VALUES (?,?,?)`, k, v, cb.ID); err != nil {
+			return translate(err)
+		}
+	}
+	for _, ev := range events {
+		props, err := encodeProps(ev.Properties)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO events (time, callback_id, service, type, from_state, to_state, reason, source, properties) VALUES (?,?,?,?,?,?,?,?,?)`,
+			ms(ev.Time), ev.CallbackID, ev.Service, string(ev.Type), string(ev.From), string(ev.To), string(ev.Reason), ev.Source, props); err != nil {
+			return translate(err)
+		}
+	}
+	return nil
+}
+
+// GetCallback implements callbackd.Store.
+func (s *Store) GetCallback(ctx context.Context, id string) (*callbackd.Callback, error) {
+	return getCallback(ctx, s.r, id)
+}
+
+type queryer interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+func getCallback(ctx context.Context, q queryer, id string) (*callbackd.Callback, error) {
+	cb, err := scanCallback(q.QueryRowContext(ctx, `SELECT `+callbackColumns+` FROM callbacks WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, callbackd.ErrNotFound
+	}
+	return cb, translate(err)
+}
+
+// UpdateCallback implements callbackd.Store.
+func (s *Store) UpdateCallback(ctx context.Context, id string, fn func(cb *callbackd.Callback) ([]callbackd.Event, error)) (*callbackd.Callback, error) {
+	var out *callbackd.Callback
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		cb, err := getCallback(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		events, err := fn(cb)
+		if err != nil {
+			return err
+		}
+		props, err := encodeProps(cb.Properties)
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE callbacks SET state=?, reason=?, customer_number=?, desired_time=?, expiration_time=?, session_id=?, submit_attempts=?, updated_at=?, properties=? WHERE id=?`,
+			string(cb.State), string(cb.Reason), cb.CustomerNumber, ms(cb.DesiredTime), ms(cb.ExpirationTime),
+			cb.SessionID, cb.SubmitAttempts, ms(cb.UpdatedAt), props, id)
+		if err != nil {
+			return translate(err)
+		}
+		out = cb
+		return writeSideTables(ctx, tx, cb, events)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// FindCallbacks implements callbackd.Store.
+func (s *Store) FindCallbacks(ctx context.Context, q callbackd.Query) ([]*callbackd.Callback, error) {
+	var where []string
+	var args []any
+	if len(q.Lookups) > 0 {
+		var subs []string
+		for _, kv := range q.Lookups {
+			if kv.Key == callbackd.KeyID {
+				subs = append(subs, `SELECT id FROM callbacks WHERE id = ?`)
+				args = append(args, kv.Value)
+			} else {
+				subs = append(subs, `SELECT callback_id FROM callback_keys WHERE key = ? AND value = ?`)
+				args = append(args, kv.Key, kv.Value)
+			}
+		}
+		op := " INTERSECT "
+		if q.Any {
+			op = " UNION "
+		}
+		where = append(where, "id IN ("+strings.Join(subs, op)+")")
+	}
+	if q.Service != "" {
+		where = append(where, "service = ?")
+		args = append(args, q.Service)
+	}
+	if len(q.States) > 0 {
+		in := strings.TrimSuffix(strings.Repeat("?,", len(q.States)), ",")
+		not := ""
+		if q.NotStates {
+			not = "NOT "
+		}
+		where = append(where, "state "+not+"IN ("+in+")")
+		for _, st := range q.States {
+			args = append(args, string(st))
+		}
+	}
+	if !q.DesiredFrom.IsZero() {
+		where = append(where, "desired_time >= ?")
+		args = append(args, ms(q.DesiredFrom))
+	}
+	if !q.DesiredTo.IsZero() {
+		where = append(where, "desired_time <= ?")
+		args = append(args, ms(q.DesiredTo))
+	}
+	query := `SELECT ` + callbackColumns + ` FROM callbacks`
+	if len(where) > 0 {
+		query += " WHERE " + strings.Join(where, " AND ")
+	}
+	limit := q.Limit
+	if limit <= 0 {
+		limit = callbackd.DefaultQueryLimit
+	}
+	query += " ORDER BY desired_time, id LIMIT ?"
+	args = append(args, limit)
+	rows, err := s.r.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, translate(err)
+	}
+	defer rows.Close()
+	var out []*callbackd.Callback
+	for rows.Next() {
+		cb, err := scanCallback(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, cb)
+	}
+	return out, translate(rows.Err())
+}
+
+// ListEvents implements callbackd.Store.
+func (s *Store) ListEvents(ctx context.Context, q callbackd.EventQuery) ([]callbackd.Event, error) {
+	query := `SELECT seq, time, callback_id, service, type, from_state, to_state, reason, source, properties FROM events WHERE seq > ?`
+	args := []any{q.AfterSeq}
+	if q.CallbackID != "" {
+		query += " AND callback_id = ?"
+		args = append(args, q.CallbackID)
+	}
+	limit := q.Limit
+	if limit <= 0 {
+		limit = callbackd.DefaultQueryLimit
+	}
+	query += " ORDER BY seq LIMIT ?"
+	args = append(args, limit)
+	rows, err := s.r.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, translate(err)
+	}
+	defer rows.Close()
+	var out []callbackd.Event
+	for rows.Next() {
+		var ev callbackd.Event
+		var t int64
+		var typ, from, to, reason, props string
+		if err := rows.Scan(&ev.Seq, &t, &ev.CallbackID, &ev.Service, &typ, &from, &to, &reason, &ev.Source, &props); err != nil {
+			return nil, translate(err)
+		}
+		ev.Time = time.UnixMilli(t).UTC()
+		ev.Type, ev.From, ev.To, ev.Reason = callbackd.EventType(typ), callbackd.State(from), callbackd.State(to), callbackd.Reason(reason)
+		if ev.Properties, err = decodeProps(props); err != nil {
+			return nil, err
+		}
+		out = append(out, ev)
+	}
+	return out, translate(rows.Err())
+}
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanCallback(row scanner) (*callbackd.Callback, error) {
+	var cb callbackd.Callback
+	var state, reason, props string
+	var desired, expiration, created, updated int64
+	err := row.Scan(&cb.ID, &cb.Service, &state, &reason, &cb.CustomerNumber, &desired, &expiration,
+		&cb.SessionID, &cb.SubmitAttempts, &created, &updated, &props)
+	if err != nil {
+		return nil, err
+	}
+	cb.State, cb.Reason = callbackd.State(state), callbackd.Reason(reason)
+	cb.DesiredTime, cb.ExpirationTime = time.UnixMilli(desired).UTC(), time.UnixMilli(expiration).UTC()
+	cb.CreatedAt, cb.UpdatedAt = time.UnixMilli(created).UTC(), time.UnixMilli(updated).UTC()
+	if cb.Properties, err = decodeProps(props); err != nil {
+		return nil, err
+	}
+	return &cb, nil
+}
+
+func ms(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMilli()
+}
+
+func encodeProps(p map[string]string) (string, error) {
+	if len(p) == 0 {
+		return "{}", nil
+	}
+	b, err := json.Marshal(p)
+	return string(b), err
+}
+
+func decodeProps(s string) (map[string]string, error) {
+	p := map[string]string{}
+	if s == "" || s == "{}" {
+		return p, nil
+	}
+	if err := json.Unmarshal([]byte(s), &p); err != nil {
+		return nil, fmt.Errorf("sqlite: corrupt properties: %w", err)
+	}
+	return p, nil
+}

@@ -1,0 +1,72 @@
+package callbackd
+
+import (
+	"context"
+	"time"
+)
+
+// Store keeps callbacks and their history durably. Every method that
+// writes returns only once the write is durable: a callback acknowledged to
+// a client survives a crash at any instant.
+//
+// Implementations: sqlite (the embedded default) and, for several nodes,
+// postgres. Both must pass the storetest suite unchanged.
+type Store interface {
+	// CreateCallback stores a new callback together with its events, in one
+	// transaction. Returns ErrConflict when the id exists.
+	CreateCallback(ctx context.Context, cb *Callback, events []Event) error
+
+	// GetCallback returns the callback with that id, or ErrNotFound.
+	GetCallback(ctx context.Context, id string) (*Callback, error)
+
+	// UpdateCallback reads the callback, lets fn change it and name the
+	// events the change produced, and writes both in one transaction, so
+	// that concurrent updates of one callback are serialised and fn always
+	// sees the latest record. fn must not do I/O. An error from fn (an
+	// *Error such as INVALID_OPERATION) aborts the update and is returned
+	// as is. Returns ErrNotFound when there is no such callback.
+	UpdateCallback(ctx context.Context, id string, fn func(cb *Callback) ([]Event, error)) (*Callback, error)
+
+	// FindCallbacks returns the callbacks matching q, by desired time then id.
+	FindCallbacks(ctx context.Context, q Query) ([]*Callback, error)
+
+	// ListEvents returns events after a sequence number, oldest first.
+	ListEvents(ctx context.Context, q EventQuery) ([]Event, error)
+
+	// Ping checks that the store is reachable and migrated.
+	Ping(ctx context.Context) error
+
+	// Close releases the store; pending writes are finished first.
+	Close() error
+}
+
+// Query selects callbacks. Zero fields do not filter.
+type Query struct {
+	// Service restricts to one service; "" means every service.
+	Service string
+	// Lookups are key=value pairs matched against the lookup index (keys
+	// "is or was" equal); the key "_id" matches the callback id.
+	Lookups []KeyValue
+	// Any joins Lookups with OR instead of AND.
+	Any bool
+	// States keeps callbacks in one of these states, or, with NotStates,
+	// callbacks in none of them.
+	States    []State
+	NotStates bool
+	// DesiredFrom and DesiredTo bound the desired time, inclusive.
+	DesiredFrom time.Time
+	DesiredTo   time.Time
+	// Limit caps the result; 0 means the store's default (1000).
+	Limit int
+}
+
+// EventQuery selects events.
+type EventQuery struct {
+	AfterSeq   int64
+	CallbackID string
+	Limit      int
+}
+
+// DefaultQueryLimit bounds a query that names no limit, so that one request
+// can never load the whole store.
+const DefaultQueryLimit = 1000
