@@ -1,0 +1,54 @@
+package callbacks
+
+import (
+	"regexp"
+
+	"github.com/callbackd/callbackd"
+)
+
+var tokenRE = regexp.MustCompile(`\$([A-Za-z0-9_.-]+)\$`)
+
+// effectiveOptions merges a service's configuration with what the request
+// may set, substitutes $token$ placeholders with request values (spec 001,
+// "Passing Configuration Tokens in Queries"), and parses the result. It
+// returns the merged raw options too: they are what execution receives.
+func effectiveOptions(cfg *callbackd.Config, svc *callbackd.ServiceConfig, p Params) (callbackd.ServiceOptions, map[string]string, error) {
+	raw := make(map[string]string, len(svc.Raw))
+	changed := false
+	for k, v := range svc.Raw {
+		if tokenRE.MatchString(v) {
+			nv := tokenRE.ReplaceAllStringFunc(v, func(tok string) string {
+				if val, ok := p[tok[1:len(tok)-1]]; ok {
+					return val
+				}
+				return tok // no value given: left as configured
+			})
+			changed = changed || nv != v
+			v = nv
+		}
+		raw[k] = v
+	}
+	fromRequest := map[string]bool{}
+	for k, v := range p {
+		if len(k) < 2 || k[0] != '_' || !callbackd.KnownServiceOption(k) {
+			continue
+		}
+		if callbackd.RequestMaySet(k, svc.Raw, svc.Options.OverwritableOptions) {
+			raw[k] = v
+			fromRequest[k] = true
+			changed = true
+		}
+	}
+	if !changed {
+		return svc.Options, raw, nil
+	}
+	opts, errs := callbackd.ParseServiceOptions(raw, cfg.Callback)
+	for _, e := range errs {
+		if fromRequest[e.Option] {
+			return opts, raw, callbackd.BadParameter(map[string]any{"option": e.Option},
+				"Invalid value [%s] for option %s: %s", e.Value, e.Option, e.Message)
+		}
+		return opts, raw, callbackd.BadConfiguration(svc.Name, "Option service.%s / %s is invalid: %s", svc.Name, e.Option, e.Message)
+	}
+	return opts, raw, nil
+}

@@ -1,0 +1,192 @@
+package callbacks
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/callbackd/callbackd"
+)
+
+// maxRedirects bounds _redirect chains; a longer chain is a configuration
+// mistake, answered as SERVICE_REDIRECT_FAILED.
+const maxRedirects = 8
+
+// reservedOnCreate are parameters the service owns: a Start request cannot
+// store them as properties (they are read into typed fields or ignored).
+var reservedOnCreate = map[string]bool{
+	callbackd.KeyID: true, callbackd.KeyServiceName: true, callbackd.KeyState: true,
+	callbackd.KeyReason: true, callbackd.KeyCustomerNumber: true, callbackd.KeyDesiredTime: true,
+	callbackd.KeyExpirationTime: true, callbackd.KeySessionID: true, callbackd.KeySubmitAttempts: true,
+	"_url": true, "url": true,
+}
+
+// notCopied are excluded when redialling with _copy_from_id (spec 001:
+// "internal retry flags and properties such as _callback_state,
+// _ors_session_id, _desired_time will be ignored").
+var notCopied = map[string]bool{"_copy_from_id": true, "_reason": true}
+
+// StartResult is an accepted callback.
+type StartResult struct {
+	Callback *callbackd.Callback
+	// Immediate is true when the callback goes to execution now rather
+	// than at a later desired time.
+	Immediate bool
+}
+
+// Start validates and stores a new callback (Start-Callback, spec 001).
+// The callback is durable when Start returns.
+func (m *Manager) Start(ctx context.Context, service string, p Params) (*StartResult, error) {
+	cfg := m.Config()
+	now := m.Clock.Now().UTC()
+	id := m.newID()
+
+	if src := strings.TrimSpace(p["_copy_from_id"]); src != "" {
+		merged, err := m.copyFrom(ctx, service, src, p, now)
+		if err != nil {
+			return nil, err
+		}
+		p = merged
+	}
+
+	svc, opts, err := resolveRedirects(cfg, service, p)
+	if err != nil {
+		return nil, err
+	}
+
+	var missing []string
+	for _, k := range opts.MandatoryLookupKeys {
+		if strings.TrimSpace(p[k]) == "" {
+			missing = append(missing, k)
+		}
+	}
+	if len(missing) > 0 {
+		keys := strings.Join(missing, ",")
+		return nil, callbackd.BadParameter(map[string]any{"id": id, "keys": keys},
+			"Callback %s does not contain the mandatory customer lookup keys %s", id, keys)
+	}
+
+	desired := now
+	if v := strings.TrimSpace(p[callbackd.KeyDesiredTime]); v != "" {
+		if desired, err = parseTimeParam(callbackd.KeyDesiredTime, v, id); err != nil {
+			return nil, err
+		}
+		if err := checkDesiredTime(cfg, id, desired, now); err != nil {
+			return nil, err
+		}
+	}
+
+	state, err := m.initialState(ctx, cfg, svc.Name, opts, desired, now)
+	if err != nil {
+		return nil, err
+	}
+	immediate := state == callbackd.StateQueued
+	var reason callbackd.Reason
+	if v := strings.TrimSpace(p[callbackd.KeyState]); v != "" {
+		if state, err = parseStateParam(v, id); err != nil {
+			return nil, err
+		}
+		if state == callbackd.StateCompleted {
+			if reason, err = parseReason(p, id); err != nil {
+				return nil, err
+			}
+			if reason == "" {
+				reason = callbackd.ReasonNotAvailable
+			}
+		}
+	}
+
+	cb := &callbackd.Callback{
+		ID: id, Service: svc.Name, State: state, Reason: reason,
+		CustomerNumber: strings.TrimSpace(p[callbackd.KeyCustomerNumber]),
+		DesiredTime:    desired, ExpirationTime: desired.Add(opts.TTL),
+		CreatedAt: now, UpdatedAt: now,
+		Properties: make(map[string]string, len(p)),
+	}
+	for k, v := range p {
+		if !reservedOnCreate[k] {
+			cb.Properties[k] = v
+		}
+	}
+	if service != svc.Name {
+		cb.Properties["_redirected_from"] = service
+	}
+	cb.Lookup = lookupValues(cb, opts.CustomerLookupKeys)
+
+	if err := m.Store.CreateCallback(ctx, cb, []callbackd.Event{cb.Accepted(now, "api")}); err != nil {
+		return nil, err
+	}
+	return &StartResult{Callback: cb, Immediate: immediate && state == callbackd.StateQueued}, nil
+}
+
+// resolveRedirects follows _redirect from the service in the URL to the
+// service that takes the request, and returns that service's effective
+// options.
+func resolveRedirects(cfg *callbackd.Config, service string, p Params) (*callbackd.ServiceConfig, callbackd.ServiceOptions, error) {
+	chain := []string{service}
+	for {
+		name := chain[len(chain)-1]
+		svc, err := callbackService(cfg, name)
+		if err != nil {
+			if len(chain) > 1 {
+				return nil, callbackd.ServiceOptions{}, redirectFailed(service, chain, err.(*callbackd.Error).Message)
+			}
+			return nil, callbackd.ServiceOptions{}, err
+		}
+		opts, _, err := effectiveOptions(cfg, svc, p)
+		if err != nil {
+			return nil, opts, err
+		}
+		next := opts.Redirect
+		if next == "" || next == name {
+			return svc, opts, nil
+		}
+		for _, seen := range chain {
+			if seen == next {
+				return nil, opts, redirectFailed(service, append(chain, next), "redirect loop")
+			}
+		}
+		if len(chain) > maxRedirects {
+			return nil, opts, redirectFailed(service, chain, "too many redirects")
+		}
+		chain = append(chain, next)
+	}
+}
+
+func redirectFailed(service string, chain []string, why string) *callbackd.Error {
+	return callbackd.Errorf(callbackd.CodeServiceRedirectFailed, map[string]any{"service": service},
+		"Redirect %s failed: %s", strings.Join(chain, " -> "), why)
+}
+
+// copyFrom merges a COMPLETED callback's properties under the request's
+// (redial, spec 001 "_copy_from_id").
+func (m *Manager) copyFrom(ctx context.Context, service, src string, p Params, now time.Time) (Params, error) {
+	orig, err := m.Store.GetCallback(ctx, src)
+	if errors.Is(err, callbackd.ErrNotFound) {
+		return nil, callbackd.Errorf(callbackd.CodeCallbackNotFound,
+			map[string]any{"id": src, "service": service, "time": callbackd.FormatTime(now)},
+			"Callback %s to copy from cannot be found", src)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if orig.State != callbackd.StateCompleted {
+		return nil, callbackd.InvalidOperation(
+			map[string]any{"id": src, "service": orig.Service, "state": string(orig.State)},
+			"Request cannot be processed because callback %s to copy is not COMPLETED. Check parameter _copy_from_id", src)
+	}
+	merged := Params{}
+	for k, v := range orig.Properties {
+		if !notCopied[k] && !reservedOnCreate[k] {
+			merged[k] = v
+		}
+	}
+	if orig.CustomerNumber != "" {
+		merged[callbackd.KeyCustomerNumber] = orig.CustomerNumber
+	}
+	for k, v := range p {
+		merged[k] = v
+	}
+	return merged, nil
+}

@@ -1,0 +1,134 @@
+// Command callbackd runs the callback service.
+//
+//	callbackd serve        [-config FILE] [-listen HOST:PORT] [-store URL]
+//	callbackd check-config [-config FILE]
+//
+// main only parses flags, handles signals and calls package server.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/callbackd/callbackd"
+	"github.com/callbackd/callbackd/inifile"
+	"github.com/callbackd/callbackd/server"
+)
+
+const defaultConfig = "examples/callbackd.ini"
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, `usage:
+  callbackd serve        [-config FILE] [-listen HOST:PORT] [-store URL]
+  callbackd check-config [-config FILE]`)
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		usage(stderr)
+		return 2
+	}
+	switch args[0] {
+	case "serve":
+		return serve(args[1:], stderr)
+	case "check-config":
+		return checkConfig(args[1:], stdout, stderr)
+	case "-h", "-help", "--help", "help":
+		usage(stdout)
+		return 0
+	}
+	fmt.Fprintf(stderr, "callbackd: unknown command %q\n", args[0])
+	usage(stderr)
+	return 2
+}
+
+func configFlag(fs *flag.FlagSet) *string {
+	def := defaultConfig
+	if env := os.Getenv("CALLBACKD_CONFIG"); env != "" {
+		def = env
+	}
+	return fs.String("config", def, "configuration file (INI); $CALLBACKD_CONFIG sets the default")
+}
+
+func checkConfig(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("check-config", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	path := configFlag(fs)
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	cfg, err := inifile.Load(*path)
+	if err != nil {
+		var errs callbackd.ConfigErrors
+		if errors.As(err, &errs) {
+			for _, e := range errs {
+				fmt.Fprintln(stderr, e.Error())
+			}
+			fmt.Fprintf(stderr, "%s: %d error(s)\n", *path, len(errs))
+		} else {
+			fmt.Fprintln(stderr, err)
+		}
+		return 1
+	}
+	fmt.Fprintf(stdout, "%s: OK (%d services)\n", *path, len(cfg.Services))
+	return 0
+}
+
+func serve(args []string, stderr io.Writer) int {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	path := configFlag(fs)
+	listen := fs.String("listen", "", "HOST:PORT to listen on (overrides [server] listen)")
+	store := fs.String("store", "", "store URL, sqlite:PATH (overrides [storage] url)")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, nil))
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	srv, err := server.Open(ctx, server.Options{
+		ConfigPath: *path, Listen: *listen, StoreURL: *store,
+		Clock: callbackd.SystemClock{}, Logger: logger,
+	})
+	if err != nil {
+		logger.Error("cannot start", "error", err)
+		return 1
+	}
+	if err := srv.Start(); err != nil {
+		logger.Error("cannot start", "error", err)
+		_ = srv.Shutdown(context.Background())
+		return 1
+	}
+
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	go func() {
+		for range hup {
+			_ = srv.Reload()
+		}
+	}()
+	go srv.WatchConfig(ctx, 2*time.Second)
+
+	<-ctx.Done()
+	logger.Info("shutting down: no new connections, finishing in-flight requests")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		logger.Error("shutdown", "error", err)
+		return 1
+	}
+	return 0
+}

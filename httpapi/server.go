@@ -1,0 +1,77 @@
+package httpapi
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+
+	"github.com/callbackd/callbackd"
+	"github.com/callbackd/callbackd/callbacks"
+)
+
+// Server holds what the handlers need.
+type Server struct {
+	Manager *callbacks.Manager
+	Config  func() *callbackd.Config
+	Logger  *slog.Logger
+}
+
+// Handler returns the API under basePath (e.g. /genesys).
+func (s *Server) Handler(basePath string) http.Handler {
+	mux := http.NewServeMux()
+	b := strings.TrimSuffix(basePath, "/")
+	cb := b + "/1/service/callback"
+	mux.HandleFunc("POST "+cb+"/{service}", s.startCallback)
+	mux.HandleFunc("GET "+cb+"/{service}", s.queryCallbacks)
+	mux.HandleFunc("GET "+cb, s.queryCallbacks)
+	mux.HandleFunc("PUT "+cb+"/{service}/{id}", s.updateCallback)
+	mux.HandleFunc("DELETE "+cb+"/{service}/{id}", s.cancelCallback)
+	return s.middleware(mux)
+}
+
+// middleware adds the request id, recovers panics, and answers unknown
+// routes and methods with a JSON error instead of ServeMux's text.
+func (s *Server) middleware(mux *http.ServeMux) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := r.Header.Get("X-Request-Id")
+		if id == "" || len(id) > 64 {
+			var buf [8]byte
+			_, _ = rand.Read(buf[:])
+			id = hex.EncodeToString(buf[:])
+		}
+		w.Header().Set("X-Request-Id", id)
+		r = r.WithContext(withRequestID(r.Context(), id))
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				s.Logger.Error("panic in handler", "request_id", id, "method", r.Method, "path", r.URL.Path, "panic", v)
+				s.writeError(w, r, errInternal)
+			}
+		}()
+		if _, pattern := mux.Handler(r); pattern == "" {
+			s.noRoute(w, r, mux)
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
+}
+
+// noRoute asks the mux what it would have answered (404, or 405 with
+// Allow) and says the same in JSON.
+func (s *Server) noRoute(w http.ResponseWriter, r *http.Request, mux *http.ServeMux) {
+	h, _ := mux.Handler(r)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, r)
+	if rec.Code == http.StatusMethodNotAllowed {
+		w.Header().Set("Allow", rec.Header().Get("Allow"))
+		s.writeError(w, r, callbackd.Errorf(callbackd.CodeMethodNotAllowed, map[string]any{"method": r.Method, "allow": rec.Header().Get("Allow")},
+			"Method %s is not allowed on %s", r.Method, r.URL.Path))
+		return
+	}
+	s.writeError(w, r, callbackd.Errorf(callbackd.CodeNotFound, map[string]any{"path": r.URL.Path}, "No such resource: %s", r.URL.Path))
+}
