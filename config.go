@@ -5,7 +5,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"time"
 )
 
 // Config is a whole validated configuration. It is immutable once built: a
@@ -265,6 +264,9 @@ func (c *Config) checkReferences() []OptionError {
 		ref("_business_hours_service", svc.Options.BusinessHoursService, KindOfficeHours)
 		ref("_capacity_service", svc.Options.CapacityService, KindCapacity)
 		ref("_redirect", svc.Options.Redirect, KindCallback)
+		if loop := c.redirectLoop(name); loop != "" {
+			errs = append(errs, OptionError{"service." + name, "_redirect", svc.Options.Redirect, "redirect loop: " + loop})
+		}
 		if g := svc.Options.Exceptions; g != "" {
 			if _, ok := c.Patterns[g]; !ok {
 				errs = append(errs, OptionError{"service." + name, "_exceptions", g, "no such [pattern." + g + "] section"})
@@ -274,11 +276,27 @@ func (c *Config) checkReferences() []OptionError {
 	return errs
 }
 
+// redirectLoop returns the chain if following _redirect from name comes
+// back to a service already visited.
+func (c *Config) redirectLoop(name string) string {
+	chain := []string{name}
+	for cur := name; ; {
+		svc, ok := c.Services[cur]
+		if !ok || svc.Kind != KindCallback || svc.Options.Redirect == "" || svc.Options.Redirect == cur {
+			return ""
+		}
+		cur = svc.Options.Redirect
+		chain = append(chain, cur)
+		for _, seen := range chain[:len(chain)-1] {
+			if seen == cur {
+				return strings.Join(chain, " -> ")
+			}
+		}
+	}
+}
+
 // Service returns the named service of any kind.
 func (c *Config) Service(name string) (*ServiceConfig, bool) {
 	s, ok := c.Services[name]
 	return s, ok
 }
-
-// seconds renders a duration as the integer seconds the options use.
-func seconds(d time.Duration) string { return strconv.FormatInt(int64(d/time.Second), 10) }

@@ -2,6 +2,7 @@ package callbackd
 
 import (
 	"fmt"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -197,7 +198,8 @@ func ParseServiceOptions(raw map[string]string, app AppOptions) (ServiceOptions,
 	}
 	for name, v := range raw {
 		d, ok := findOption(name)
-		if !ok {
+		if !ok || HasToken(v) {
+			// A $token$ value is substituted per request and checked then.
 			continue
 		}
 		if err := d.parse(v, &o); err != nil {
@@ -206,6 +208,26 @@ func ParseServiceOptions(raw map[string]string, app AppOptions) (ServiceOptions,
 	}
 	slices.SortFunc(errs, func(a, b OptionError) int { return strings.Compare(a.Option, b.Option) })
 	return o, errs
+}
+
+var tokenRE = regexp.MustCompile(`\$([A-Za-z0-9_.-]+)\$`)
+
+// HasToken reports whether an option value holds a $token$ placeholder
+// (spec 001, "Passing Configuration Tokens in Queries").
+func HasToken(v string) bool { return strings.Contains(v, "$") && tokenRE.MatchString(v) }
+
+// SubstituteTokens replaces every $name$ in v with value(name); a token
+// without a value is left as written.
+func SubstituteTokens(v string, value func(name string) (string, bool)) string {
+	if !HasToken(v) {
+		return v
+	}
+	return tokenRE.ReplaceAllStringFunc(v, func(tok string) string {
+		if val, ok := value(tok[1 : len(tok)-1]); ok {
+			return val
+		}
+		return tok
+	})
 }
 
 // AppOptions is the [callback] section.

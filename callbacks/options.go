@@ -1,12 +1,8 @@
 package callbacks
 
 import (
-	"regexp"
-
 	"github.com/callbackd/callbackd"
 )
-
-var tokenRE = regexp.MustCompile(`\$([A-Za-z0-9_.-]+)\$`)
 
 // effectiveOptions merges a service's configuration with what the request
 // may set, substitutes $token$ placeholders with request values (spec 001,
@@ -16,17 +12,18 @@ func effectiveOptions(cfg *callbackd.Config, svc *callbackd.ServiceConfig, p Par
 	raw := make(map[string]string, len(svc.Raw))
 	changed := false
 	for k, v := range svc.Raw {
-		if tokenRE.MatchString(v) {
-			nv := tokenRE.ReplaceAllStringFunc(v, func(tok string) string {
-				if val, ok := p[tok[1:len(tok)-1]]; ok {
-					return val
-				}
-				return tok // no value given: left as configured
-			})
-			changed = changed || nv != v
-			v = nv
+		if callbackd.HasToken(v) {
+			v = callbackd.SubstituteTokens(v, func(name string) (string, bool) { val, ok := p[name]; return val, ok })
+			changed = true // even unsubstituted, the token must be checked now
 		}
 		raw[k] = v
+	}
+	if changed { // some option had a token: every known one must be filled now
+		for _, k := range sortedKeys(raw) {
+			if v := raw[k]; callbackd.KnownServiceOption(k) && callbackd.HasToken(v) {
+				return svc.Options, raw, callbackd.BadConfiguration(svc.Name, "Option service.%s / %s is invalid: no value for %s in the request", svc.Name, k, v)
+			}
+		}
 	}
 	fromRequest := map[string]bool{}
 	for k, v := range p {

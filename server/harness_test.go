@@ -1,0 +1,225 @@
+package server_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/callbackd/callbackd"
+	"github.com/callbackd/callbackd/server"
+)
+
+// t0 is a Monday morning; every test's clock starts there.
+var t0 = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+
+// baseConfig holds the services the tests use.
+const baseConfig = `
+[callback]
+static-ewt = 0
+
+[service.cb]
+_service = callback
+_type = ors
+
+[service.short]
+_ttl = 600
+_request_execution_time_buffer = 300
+
+[service.keys]
+_customer_lookup_keys = _customer_number,_customer_id
+_mandatory_customer_lookup_keys = _customer_id
+
+[service.old]
+_redirect = cb
+_overwritable_options = _redirect
+
+[service.over]
+_overwritable_options = _redirect,_ttl
+_ttl = 100
+
+[service.back]
+_redirect = over
+
+[service.tokens]
+_ttl = $ttl_token$
+_target = Billing@$my_token$.GA
+
+[service.ewt]
+_request_queue_time_stat = ExpectedWaitTime;Queue;8999@SIP_Server;Environment
+
+[service.hours]
+_service = office-hours
+`
+
+type harness struct {
+	t       *testing.T
+	srv     *server.Server
+	clock   *callbackd.ManualClock
+	base    string // http://host:port/genesys
+	cfgPath string
+	dbPath  string
+	logs    *bytes.Buffer
+}
+
+func newHarness(t *testing.T, config string) *harness {
+	t.Helper()
+	dir := t.TempDir()
+	h := &harness{t: t, clock: callbackd.NewManualClock(t0), cfgPath: filepath.Join(dir, "callbackd.ini"),
+		dbPath: filepath.Join(dir, "test.db"), logs: &bytes.Buffer{}}
+	if err := os.WriteFile(h.cfgPath, []byte(config), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	srv, err := server.Open(context.Background(), server.Options{
+		ConfigPath: h.cfgPath, Listen: "127.0.0.1:0", StoreURL: "sqlite:" + h.dbPath,
+		Clock: h.clock, Logger: slog.New(slog.NewTextHandler(h.logs, nil)),
+	})
+	if err != nil {
+		t.Fatalf("server.Open: %v", err)
+	}
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = srv.Shutdown(context.Background()) })
+	h.srv = srv
+	h.base = "http://" + srv.Addr() + "/genesys"
+	return h
+}
+
+type response struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+func (h *harness) do(method, path, contentType, body string) response {
+	h.t.Helper()
+	req, err := http.NewRequest(method, h.base+path, strings.NewReader(body))
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return response{res.StatusCode, res.Header, b}
+}
+
+// json sends v as a JSON body.
+func (h *harness) json(method, path string, v any) response {
+	h.t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return h.do(method, path, "application/json", string(b))
+}
+
+func (r response) object(t *testing.T) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(r.body, &m); err != nil {
+		t.Fatalf("body is not a JSON object (%v): %s", err, r.body)
+	}
+	return m
+}
+
+func (r response) records(t *testing.T) []map[string]string {
+	t.Helper()
+	var a []map[string]string
+	if err := json.Unmarshal(r.body, &a); err != nil {
+		t.Fatalf("body is not a JSON array of string maps (%v): %s", err, r.body)
+	}
+	return a
+}
+
+// wantOK asserts a 200 and returns the body object.
+func (r response) wantOK(t *testing.T) map[string]any {
+	t.Helper()
+	if r.status != http.StatusOK {
+		t.Fatalf("status %d, want 200: %s", r.status, r.body)
+	}
+	return r.object(t)
+}
+
+// wantError asserts the spec's error body: status, code, phrase, and the
+// message (exact, or a prefix when it ends with "…").
+func (r response) wantError(t *testing.T, status, code int, phrase, message string) map[string]any {
+	t.Helper()
+	if r.status != status {
+		t.Fatalf("status %d, want %d: %s", r.status, status, r.body)
+	}
+	if ct := r.header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+		t.Errorf("Content-Type %q, want application/json", ct)
+	}
+	m := r.object(t)
+	if got := int(m["code"].(float64)); got != code {
+		t.Errorf("code %d, want %d (%s)", got, code, r.body)
+	}
+	if m["phrase"] != phrase {
+		t.Errorf("phrase %v, want %s", m["phrase"], phrase)
+	}
+	msg, _ := m["message"].(string)
+	if prefix, ok := strings.CutSuffix(message, "…"); ok {
+		if !strings.HasPrefix(msg, prefix) {
+			t.Errorf("message %q, want prefix %q", msg, prefix)
+		}
+	} else if msg != message {
+		t.Errorf("message %q\n          want %q", msg, message)
+	}
+	if ex, _ := m["exception"].(string); !strings.HasPrefix(ex, "com.genesyslab.gsg.services.callback.") {
+		t.Errorf("exception %q", ex)
+	}
+	if _, ok := m["properties"].(map[string]any); !ok {
+		t.Errorf("properties missing or not an object: %s", r.body)
+	}
+	return m
+}
+
+// start posts a JSON Start-Callback and returns the new id.
+func (h *harness) start(service string, params map[string]any) string {
+	h.t.Helper()
+	body := h.json("POST", "/1/service/callback/"+service, params).wantOK(h.t)
+	id, _ := body["_id"].(string)
+	if id == "" {
+		h.t.Fatalf("no _id in %v", body)
+	}
+	return id
+}
+
+// get returns the stored record as the by-id query shows it.
+func (h *harness) get(id string) map[string]string {
+	h.t.Helper()
+	r := h.do("GET", "/1/service/callback?_id="+id, "", "")
+	if r.status != 200 {
+		h.t.Fatalf("query by id: %d %s", r.status, r.body)
+	}
+	recs := r.records(h.t)
+	if len(recs) != 1 {
+		h.t.Fatalf("query by id %s returned %d records: %s", id, len(recs), r.body)
+	}
+	return recs[0]
+}
+
+func (h *harness) stored(id string) *callbackd.Callback {
+	h.t.Helper()
+	cb, err := h.srv.Store().GetCallback(context.Background(), id)
+	if err != nil {
+		h.t.Fatalf("GetCallback(%s): %v", id, err)
+	}
+	return cb
+}
+
+func ts(d time.Duration) string { return callbackd.FormatTime(t0.Add(d)) }
