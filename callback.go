@@ -2,6 +2,7 @@ package callbackd
 
 import (
 	"maps"
+	"slices"
 	"time"
 )
 
@@ -28,6 +29,13 @@ type Callback struct {
 	UpdatedAt      time.Time
 	// Properties holds every other property, as strings.
 	Properties map[string]string
+	// Holds are the units of limited counters this callback uses: its
+	// capacity bucket, its place among the customer's queued callbacks...
+	// The store keeps every counter equal to the number of holds on it, in
+	// the same transaction as the record, so limits are exact under any
+	// concurrency and availability reads counters instead of counting rows.
+	// A COMPLETED callback holds nothing.
+	Holds []Hold
 	// Lookup holds the values of the service's lookup keys at creation and
 	// after every update: key -> value as indexed. The store keeps every
 	// value a key ever had, because a query finds callbacks whose property
@@ -56,6 +64,7 @@ func (cb *Callback) Clone() *Callback {
 	c := *cb
 	c.Properties = maps.Clone(cb.Properties)
 	c.Lookup = maps.Clone(cb.Lookup)
+	c.Holds = slices.Clone(cb.Holds)
 	return &c
 }
 
@@ -111,6 +120,7 @@ func (cb *Callback) Transition(to State, reason Reason, now time.Time, source st
 			reason = ReasonNotAvailable
 		}
 		cb.Reason = reason
+		cb.Holds = nil // a finished callback frees its slot and its place
 		ev.Type = EventCompleted
 		ev.Reason = reason
 	}
@@ -181,4 +191,23 @@ func (cb *Callback) Accepted(now time.Time, source string) Event {
 	ev := cb.event(now, EventAccepted, source)
 	ev.To = cb.State
 	return ev
+}
+
+// Hold is one unit of a counter. Limit, when positive, is the most the
+// counter may reach when this hold is taken; a store refuses the write with
+// a *LimitError instead of going over it.
+type Hold struct {
+	Key   string `json:"k"`
+	Limit int    `json:"l,omitempty"`
+}
+
+// LimitError is returned by a Store when taking a hold would push its
+// counter over the limit. Nothing of the write is kept.
+type LimitError struct {
+	Key   string
+	Limit int
+}
+
+func (e *LimitError) Error() string {
+	return "callbackd: limit " + e.Key + " reached"
 }

@@ -12,8 +12,9 @@ import (
 // Implementations: sqlite (the embedded default) and, for several nodes,
 // postgres. Both must pass the storetest suite unchanged.
 type Store interface {
-	// CreateCallback stores a new callback together with its events, in one
-	// transaction. Returns ErrConflict when the id exists.
+	// CreateCallback stores a new callback together with its events, and
+	// takes its holds, in one transaction. Returns ErrConflict when the id
+	// exists, *LimitError when a hold's counter is at its limit.
 	CreateCallback(ctx context.Context, cb *Callback, events []Event) error
 
 	// GetCallback returns the callback with that id, or ErrNotFound.
@@ -24,11 +25,17 @@ type Store interface {
 	// that concurrent updates of one callback are serialised and fn always
 	// sees the latest record. fn must not do I/O. An error from fn (an
 	// *Error such as INVALID_OPERATION) aborts the update and is returned
-	// as is. Returns ErrNotFound when there is no such callback.
+	// as is. Holds fn removed are released and holds it added are taken,
+	// with *LimitError when a counter is at its limit. Returns ErrNotFound
+	// when there is no such callback.
 	UpdateCallback(ctx context.Context, id string, fn func(cb *Callback) ([]Event, error)) (*Callback, error)
 
 	// FindCallbacks returns the callbacks matching q, by desired time then id.
 	FindCallbacks(ctx context.Context, q Query) ([]*Callback, error)
+
+	// Counters returns the counters whose keys lie in [from, to), by key.
+	// Counters at zero may be missing.
+	Counters(ctx context.Context, from, to string) ([]Counter, error)
 
 	// ListEvents returns events after a sequence number, oldest first.
 	ListEvents(ctx context.Context, q EventQuery) ([]Event, error)
@@ -70,3 +77,9 @@ type EventQuery struct {
 // DefaultQueryLimit bounds a query that names no limit, so that one request
 // can never load the whole store.
 const DefaultQueryLimit = 1000
+
+// Counter is the number of holds on a key.
+type Counter struct {
+	Key   string
+	Value int
+}

@@ -8,8 +8,10 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"net/url"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -161,7 +163,7 @@ func translate(err error) error {
 	return err
 }
 
-const callbackColumns = `id, service, state, reason, customer_number, desired_time, expiration_time, session_id, submit_attempts, created_at, updated_at, properties`
+const callbackColumns = `id, service, state, reason, customer_number, desired_time, expiration_time, session_id, submit_attempts, created_at, updated_at, properties, holds`
 
 // CreateCallback implements callbackd.Store.
 func (s *Store) CreateCallback(ctx context.Context, cb *callbackd.Callback, events []callbackd.Event) error {
@@ -169,16 +171,80 @@ func (s *Store) CreateCallback(ctx context.Context, cb *callbackd.Callback, even
 	if err != nil {
 		return err
 	}
+	holds, err := encodeHolds(cb.Holds)
+	if err != nil {
+		return err
+	}
 	return s.tx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO callbacks (`+callbackColumns+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`,
+		_, err := tx.ExecContext(ctx, `INSERT INTO callbacks (`+callbackColumns+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 			cb.ID, cb.Service, string(cb.State), string(cb.Reason), cb.CustomerNumber,
 			ms(cb.DesiredTime), ms(cb.ExpirationTime), cb.SessionID, cb.SubmitAttempts,
-			ms(cb.CreatedAt), ms(cb.UpdatedAt), props)
+			ms(cb.CreatedAt), ms(cb.UpdatedAt), props, holds)
 		if err != nil {
 			return translate(err)
 		}
+		if err := moveHolds(ctx, tx, nil, cb.Holds); err != nil {
+			return err
+		}
 		return writeSideTables(ctx, tx, cb, events)
 	})
+}
+
+// moveHolds releases the holds in before that are not in after and takes
+// those in after that are not in before, refusing to go over a limit. The
+// conditional upsert makes the check and the increment one statement.
+func moveHolds(ctx context.Context, tx *sql.Tx, before, after []callbackd.Hold) error {
+	kept := make(map[string]bool, len(after))
+	for _, h := range after {
+		kept[h.Key] = true
+	}
+	was := make(map[string]bool, len(before))
+	for _, h := range before {
+		was[h.Key] = true
+		if !kept[h.Key] {
+			if _, err := tx.ExecContext(ctx, `UPDATE counters SET value = value - 1 WHERE key = ? AND value > 0`, h.Key); err != nil {
+				return translate(err)
+			}
+		}
+	}
+	for _, h := range after {
+		if was[h.Key] {
+			continue
+		}
+		limit := h.Limit
+		if limit <= 0 {
+			limit = math.MaxInt32
+		}
+		res, err := tx.ExecContext(ctx, `INSERT INTO counters (key, value) VALUES (?, 1)
+			ON CONFLICT (key) DO UPDATE SET value = value + 1 WHERE value < ?`, h.Key, limit)
+		if err != nil {
+			return translate(err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return translate(err)
+		} else if n == 0 {
+			return &callbackd.LimitError{Key: h.Key, Limit: h.Limit}
+		}
+	}
+	return nil
+}
+
+// Counters implements callbackd.Store.
+func (s *Store) Counters(ctx context.Context, from, to string) ([]callbackd.Counter, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT key, value FROM counters WHERE key >= ? AND key < ? ORDER BY key`, from, to)
+	if err != nil {
+		return nil, translate(err)
+	}
+	defer rows.Close()
+	var out []callbackd.Counter
+	for rows.Next() {
+		var c callbackd.Counter
+		if err := rows.Scan(&c.Key, &c.Value); err != nil {
+			return nil, translate(err)
+		}
+		out = append(out, c)
+	}
+	return out, translate(rows.Err())
 }
 
 func writeSideTables(ctx context.Context, tx *sql.Tx, cb *callbackd.Callback, events []callbackd.Event) error {
@@ -228,6 +294,7 @@ func (s *Store) UpdateCallback(ctx context.Context, id string, fn func(cb *callb
 		if err != nil {
 			return err
 		}
+		before := slices.Clone(cb.Holds)
 		events, err := fn(cb)
 		if err != nil {
 			return err
@@ -236,11 +303,18 @@ func (s *Store) UpdateCallback(ctx context.Context, id string, fn func(cb *callb
 		if err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE callbacks SET state=?, reason=?, customer_number=?, desired_time=?, expiration_time=?, session_id=?, submit_attempts=?, updated_at=?, properties=? WHERE id=?`,
+		holds, err := encodeHolds(cb.Holds)
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE callbacks SET state=?, reason=?, customer_number=?, desired_time=?, expiration_time=?, session_id=?, submit_attempts=?, updated_at=?, properties=?, holds=? WHERE id=?`,
 			string(cb.State), string(cb.Reason), cb.CustomerNumber, ms(cb.DesiredTime), ms(cb.ExpirationTime),
-			cb.SessionID, cb.SubmitAttempts, ms(cb.UpdatedAt), props, id)
+			cb.SessionID, cb.SubmitAttempts, ms(cb.UpdatedAt), props, holds, id)
 		if err != nil {
 			return translate(err)
+		}
+		if err := moveHolds(ctx, tx, before, cb.Holds); err != nil {
+			return err
 		}
 		out = cb
 		return writeSideTables(ctx, tx, cb, events)
@@ -362,10 +436,10 @@ type scanner interface{ Scan(dest ...any) error }
 
 func scanCallback(row scanner) (*callbackd.Callback, error) {
 	var cb callbackd.Callback
-	var state, reason, props string
+	var state, reason, props, holds string
 	var desired, expiration, created, updated int64
 	err := row.Scan(&cb.ID, &cb.Service, &state, &reason, &cb.CustomerNumber, &desired, &expiration,
-		&cb.SessionID, &cb.SubmitAttempts, &created, &updated, &props)
+		&cb.SessionID, &cb.SubmitAttempts, &created, &updated, &props, &holds)
 	if err != nil {
 		return nil, err
 	}
@@ -374,6 +448,11 @@ func scanCallback(row scanner) (*callbackd.Callback, error) {
 	cb.CreatedAt, cb.UpdatedAt = time.UnixMilli(created).UTC(), time.UnixMilli(updated).UTC()
 	if cb.Properties, err = decodeProps(props); err != nil {
 		return nil, err
+	}
+	if holds != "" && holds != "[]" {
+		if err := json.Unmarshal([]byte(holds), &cb.Holds); err != nil {
+			return nil, fmt.Errorf("sqlite: corrupt holds: %w", err)
+		}
 	}
 	return &cb, nil
 }
@@ -402,4 +481,12 @@ func decodeProps(s string) (map[string]string, error) {
 		return nil, fmt.Errorf("sqlite: corrupt properties: %w", err)
 	}
 	return p, nil
+}
+
+func encodeHolds(h []callbackd.Hold) (string, error) {
+	if len(h) == 0 {
+		return "[]", nil
+	}
+	b, err := json.Marshal(h)
+	return string(b), err
 }

@@ -1,0 +1,164 @@
+package storetest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/callbackd/callbackd"
+)
+
+func holdTests() []namedTest {
+	return []namedTest{
+		{"HoldsTakenOnCreate", testHoldsOnCreate},
+		{"HoldsMoveOnUpdate", testHoldsMove},
+		{"CompletionReleasesHolds", testHoldsReleased},
+		{"ConcurrentHoldsNeverExceedLimit", testHoldsConcurrent},
+		{"CountersRange", testCountersRange},
+	}
+}
+
+func counter(t *testing.T, s callbackd.Store, key string) int {
+	t.Helper()
+	cs, err := s.Counters(context.Background(), key, key+"\x00")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cs) == 0 {
+		return 0
+	}
+	return cs[0].Value
+}
+
+func withHolds(cb *callbackd.Callback, holds ...callbackd.Hold) *callbackd.Callback {
+	cb.Holds = holds
+	return cb
+}
+
+func testHoldsOnCreate(t *testing.T, s callbackd.Store) {
+	ctx := context.Background()
+	slot := callbackd.Hold{Key: "slot/svc/0900", Limit: 2}
+	create(t, s, withHolds(newCallback("h1", "svc", "1", t0), slot, callbackd.Hold{Key: "number/1"}))
+	create(t, s, withHolds(newCallback("h2", "svc", "2", t0), slot))
+	if got := counter(t, s, slot.Key); got != 2 {
+		t.Fatalf("counter %d, want 2", got)
+	}
+	if got := counter(t, s, "number/1"); got != 1 {
+		t.Fatalf("unlimited counter %d, want 1", got)
+	}
+	cb := withHolds(newCallback("h3", "svc", "3", t0), callbackd.Hold{Key: "number/3"}, slot)
+	err := s.CreateCallback(ctx, cb, []callbackd.Event{cb.Accepted(t0, "test")})
+	var le *callbackd.LimitError
+	if !errors.As(err, &le) || le.Key != slot.Key || le.Limit != 2 {
+		t.Fatalf("third create: err = %v, want LimitError on %s", err, slot.Key)
+	}
+	if _, err := s.GetCallback(ctx, "h3"); !errors.Is(err, callbackd.ErrNotFound) {
+		t.Fatalf("refused create was stored: %v", err)
+	}
+	if got := counter(t, s, "number/3"); got != 0 {
+		t.Fatalf("refused create left counter number/3 at %d", got)
+	}
+	if evs, _ := s.ListEvents(ctx, callbackd.EventQuery{CallbackID: "h3"}); len(evs) != 0 {
+		t.Fatalf("refused create wrote events %+v", evs)
+	}
+	got, _ := s.GetCallback(ctx, "h1")
+	if len(got.Holds) != 2 || got.Holds[0] != (callbackd.Hold{Key: "slot/svc/0900", Limit: 2}) {
+		t.Fatalf("holds not stored: %+v", got.Holds)
+	}
+}
+
+func testHoldsMove(t *testing.T, s callbackd.Store) {
+	ctx := context.Background()
+	a, b := callbackd.Hold{Key: "slot/a", Limit: 5}, callbackd.Hold{Key: "slot/b", Limit: 1}
+	create(t, s, withHolds(newCallback("m1", "svc", "1", t0), a))
+	create(t, s, withHolds(newCallback("m2", "svc", "2", t0), b))
+	move := func(id string, to callbackd.Hold) error {
+		_, err := s.UpdateCallback(ctx, id, func(cb *callbackd.Callback) ([]callbackd.Event, error) {
+			cb.Holds = []callbackd.Hold{to}
+			cb.DesiredTime = cb.DesiredTime.Add(time.Hour)
+			return nil, nil
+		})
+		return err
+	}
+	var le *callbackd.LimitError
+	if err := move("m1", b); !errors.As(err, &le) {
+		t.Fatalf("move into a full counter: err = %v, want LimitError", err)
+	}
+	if counter(t, s, "slot/a") != 1 || counter(t, s, "slot/b") != 1 {
+		t.Fatalf("refused move changed counters: a=%d b=%d", counter(t, s, "slot/a"), counter(t, s, "slot/b"))
+	}
+	if got, _ := s.GetCallback(ctx, "m1"); !got.DesiredTime.Equal(t0) {
+		t.Fatal("refused move changed the record")
+	}
+	if err := move("m2", a); err != nil {
+		t.Fatal(err)
+	}
+	if counter(t, s, "slot/a") != 2 || counter(t, s, "slot/b") != 0 {
+		t.Fatalf("after move: a=%d b=%d, want 2 and 0", counter(t, s, "slot/a"), counter(t, s, "slot/b"))
+	}
+	if err := move("m1", b); err != nil {
+		t.Fatalf("slot/b freed by the move, still refused: %v", err)
+	}
+}
+
+func testHoldsReleased(t *testing.T, s callbackd.Store) {
+	ctx := context.Background()
+	h := callbackd.Hold{Key: "slot/r", Limit: 1}
+	create(t, s, withHolds(newCallback("r1", "svc", "1", t0), h))
+	_, err := s.UpdateCallback(ctx, "r1", func(cb *callbackd.Callback) ([]callbackd.Event, error) {
+		ev, err := cb.Transition(callbackd.StateCompleted, callbackd.ReasonCancelled, t0, "test")
+		return []callbackd.Event{ev}, err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := counter(t, s, "slot/r"); got != 0 {
+		t.Fatalf("completed callback still holds: counter %d", got)
+	}
+	create(t, s, withHolds(newCallback("r2", "svc", "2", t0), h))
+}
+
+func testHoldsConcurrent(t *testing.T, s callbackd.Store) {
+	const limit, tries = 10, 60
+	h := callbackd.Hold{Key: "slot/busy", Limit: limit}
+	var ok, refused atomic.Int32
+	var wg sync.WaitGroup
+	for i := 0; i < tries; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			cb := withHolds(newCallback(fmt.Sprintf("c%02d", i), "svc", "1", t0), h)
+			err := s.CreateCallback(context.Background(), cb, nil)
+			var le *callbackd.LimitError
+			switch {
+			case err == nil:
+				ok.Add(1)
+			case errors.As(err, &le):
+				refused.Add(1)
+			default:
+				t.Error(err)
+			}
+		}(i)
+	}
+	wg.Wait()
+	if ok.Load() != limit || refused.Load() != tries-limit || counter(t, s, h.Key) != limit {
+		t.Fatalf("accepted %d, refused %d, counter %d; want exactly %d accepted", ok.Load(), refused.Load(), counter(t, s, h.Key), limit)
+	}
+}
+
+func testCountersRange(t *testing.T, s callbackd.Store) {
+	for i, key := range []string{"slot/s/0900", "slot/s/0905", "slot/s/0910", "slot/t/0900"} {
+		create(t, s, withHolds(newCallback(fmt.Sprintf("k%d", i), "svc", "1", t0), callbackd.Hold{Key: key}))
+	}
+	cs, err := s.Counters(context.Background(), "slot/s/0905", "slot/s/9999")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cs) != 2 || cs[0].Key != "slot/s/0905" || cs[1].Key != "slot/s/0910" || cs[0].Value != 1 {
+		t.Fatalf("counters %+v", cs)
+	}
+}
