@@ -57,6 +57,15 @@ _request_queue_time_stat = ExpectedWaitTime;Queue;8999@SIP_Server;Environment
 
 [service.hours]
 _service = office-hours
+
+[service.nocountry]
+_default_country =
+_disallow_impossible_phone_numbers = false
+
+[service.nocountry2]
+_default_country =
+_disallow_premium_phone_numbers = false
+_disallow_impossible_phone_numbers = false
 `
 
 type harness struct {

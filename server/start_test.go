@@ -200,6 +200,8 @@ func TestStartErrors(t *testing.T) {
 			`Service undefined: nope`, map[string]any{"service": "nope"}},
 		{"ErrNotACallbackService", "hours", map[string]any{"_customer_number": "1"}, 500, 50020, "BAD_CONFIGURATION",
 			`Service hours has option _service != callback`, map[string]any{"service": "hours"}},
+		{"ErrNoCountryForNumberCheck", "nocountry", map[string]any{"_customer_number": "1"}, 500, 50020, "BAD_CONFIGURATION",
+			`Service option nocountry / _default_country is not configured\. But option _disallow_premium_phone_numbers is set\. We cannot validate phone numbers without knowing the country\.`, map[string]any{"service": "nocountry"}},
 		{"ErrBadRequestOption", "cb", map[string]any{"_customer_number": "1", "_ttl": "soon"}, 400, 40010, "BAD_PARAMETER",
 			`Invalid value \[soon\] for option _ttl: must be a non-negative integer \(seconds\)`, map[string]any{"option": "_ttl"}},
 		{"ErrTokenWithoutValue", "tokens", map[string]any{"_customer_number": "1"}, 500, 50020, "BAD_CONFIGURATION",
@@ -265,6 +267,9 @@ func TestStartOptionsFromRequest(t *testing.T) {
 		if got := h.get(id)["_expiration_time"]; got != ts(desired+30*time.Second) {
 			t.Errorf("expiration %s, want _ttl=$ttl_token$ replaced by 30", got)
 		}
+	})
+	t.Run("NoCountryWithChecksOff", func(t *testing.T) {
+		h.start("nocountry2", map[string]any{"_customer_number": "1"})
 	})
 	t.Run("ForcedState", func(t *testing.T) {
 		id := h.start("cb", map[string]any{"_customer_number": "1", "_callback_state": "processing"})
