@@ -1,10 +1,13 @@
 package callbackd
 
 import (
+	"errors"
 	"fmt"
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/callbackd/callbackd/numbers"
 )
 
 // Config is a whole validated configuration. It is immutable once built: a
@@ -16,8 +19,8 @@ type Config struct {
 	Callback AppOptions
 	// Services by name (the part after "service." in the section name).
 	Services map[string]*ServiceConfig
-	// Patterns are the [pattern.NAME] groups for _exceptions: name -> entry -> regex.
-	Patterns map[string]map[string]string
+	// Patterns are the [pattern.NAME] groups for _exceptions, compiled.
+	Patterns map[string]*numbers.Group
 	// Users are the [users] entries: name -> bcrypt hash.
 	Users map[string]string
 }
@@ -105,7 +108,7 @@ func NewConfig(sections []Section) (*Config, error) {
 		Storage:  StorageConfig{URL: "sqlite:callbackd.db"},
 		Callback: DefaultAppOptions(),
 		Services: map[string]*ServiceConfig{},
-		Patterns: map[string]map[string]string{},
+		Patterns: map[string]*numbers.Group{},
 		Users:    map[string]string{},
 	}
 	var errs ConfigErrors
@@ -130,11 +133,21 @@ func NewConfig(sections []Section) (*Config, error) {
 		case strings.HasPrefix(sec.Name, "service."):
 			services = append(services, sec)
 		case strings.HasPrefix(sec.Name, "pattern."):
-			group := map[string]string{}
+			entries := map[string]string{}
 			for _, kv := range sec.Keys {
-				group[kv.Key] = kv.Value
+				entries[kv.Key] = kv.Value
 			}
-			cfg.Patterns[strings.TrimPrefix(sec.Name, "pattern.")] = group
+			name := strings.TrimPrefix(sec.Name, "pattern.")
+			group, perrs := numbers.CompileGroup(name, entries)
+			for _, perr := range perrs {
+				var pe *numbers.PatternError
+				if errors.As(perr, &pe) {
+					errs = append(errs, OptionError{sec.Name, pe.Entry, pe.Pattern, pe.Err.Error()})
+				} else {
+					errs = append(errs, OptionError{Section: sec.Name, Message: perr.Error()})
+				}
+			}
+			cfg.Patterns[name] = group
 		case sec.Name == "users":
 			for _, kv := range sec.Keys {
 				if !strings.HasPrefix(kv.Value, "$2") {

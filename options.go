@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/callbackd/callbackd/numbers"
 )
 
 // ServiceOptions are the parsed options of a callback service (spec 001
@@ -89,7 +91,7 @@ var serviceOptionDefs = []optionDef{
 	{"_disallow_premium_phone_numbers", "true", boolean(func(o *ServiceOptions) *bool { return &o.DisallowPremium }), true},
 	{"_default_country", "US", func(v string, o *ServiceOptions) error {
 		v = strings.ToUpper(strings.TrimSpace(v))
-		if v != "" && (len(v) != 2 || strings.Trim(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != "") {
+		if v != "" && !numbers.KnownCountry(v) {
 			return fmt.Errorf("must be an ISO 3166 alpha-2 country code such as US or FR")
 		}
 		o.DefaultCountry = v

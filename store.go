@@ -52,9 +52,10 @@ type Query struct {
 	// Service restricts to one service; "" means every service.
 	Service string
 	// Lookups are key=value pairs matched against the lookup index (keys
-	// "is or was" equal); the key "_id" matches the callback id.
+	// "is or was" equal); the key "_id" matches the callback id. Several
+	// values of one key match any of them.
 	Lookups []KeyValue
-	// Any joins Lookups with OR instead of AND.
+	// Any joins the keys of Lookups with OR instead of AND.
 	Any bool
 	// States keeps callbacks in one of these states, or, with NotStates,
 	// callbacks in none of them.

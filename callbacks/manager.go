@@ -154,23 +154,6 @@ func (m *Manager) initialState(ctx context.Context, cfg *callbackd.Config, servi
 	return callbackd.StateScheduled, nil
 }
 
-// lookupValues are the index entries of a callback's lookup keys.
-func lookupValues(cb *callbackd.Callback, keys []string) map[string]string {
-	out := make(map[string]string, len(keys))
-	for _, k := range keys {
-		if v, ok := cb.Get(k); ok && v != "" {
-			out[k] = lookupValue(k, v)
-		}
-	}
-	return out
-}
-
-// lookupValue is how a lookup value is indexed and searched; both sides go
-// through it so that they always agree.
-func lookupValue(key, value string) string {
-	return strings.TrimSpace(value)
-}
-
 // parseReason reads _callback_reason (or the _reason the spec's ORS sample
 // sends); empty means "none given".
 func parseReason(p Params, id string) (callbackd.Reason, error) {

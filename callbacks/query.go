@@ -14,16 +14,21 @@ import (
 func (m *Manager) Query(ctx context.Context, service string, params url.Values) ([]*callbackd.Callback, error) {
 	cfg := m.Config()
 	allowed := []string{callbackd.KeyID}
+	var countries []string // how each service in scope normalises numbers
 	if service != "" {
 		svc, err := callbackService(cfg, service)
 		if err != nil {
 			return nil, err
 		}
 		allowed = append(allowed, svc.Options.CustomerLookupKeys...)
+		countries = append(countries, svc.Options.DefaultCountry)
 	} else {
-		for _, svc := range cfg.Services {
-			if svc.Kind == callbackd.KindCallback {
+		for _, name := range sortedKeys(cfg.Services) {
+			if svc := cfg.Services[name]; svc.Kind == callbackd.KindCallback {
 				allowed = append(allowed, svc.Options.CustomerLookupKeys...)
+				if !slices.Contains(countries, svc.Options.DefaultCountry) {
+					countries = append(countries, svc.Options.DefaultCountry)
+				}
 			}
 		}
 	}
@@ -68,7 +73,9 @@ func (m *Manager) Query(ctx context.Context, service string, params url.Values) 
 				continue
 			}
 			for _, val := range vals {
-				q.Lookups = append(q.Lookups, callbackd.KeyValue{Key: k, Value: lookupValue(k, val)})
+				for _, country := range countries {
+					q.Lookups = append(q.Lookups, callbackd.KeyValue{Key: k, Value: lookupValue(k, val, country)})
+				}
 			}
 		}
 	}

@@ -55,10 +55,6 @@ func (m *Manager) Start(ctx context.Context, service string, p Params) (*StartRe
 		return nil, err
 	}
 
-	if err := checkNumberConfig(svc.Name, opts); err != nil {
-		return nil, err
-	}
-
 	var missing []string
 	for _, k := range opts.MandatoryLookupKeys {
 		if strings.TrimSpace(p[k]) == "" {
@@ -101,6 +97,10 @@ func (m *Manager) Start(ctx context.Context, service string, p Params) (*StartRe
 		}
 	}
 
+	if err := checkNumberPolicy(cfg, svc.Name, opts, p); err != nil {
+		return nil, err
+	}
+
 	cb := &callbackd.Callback{
 		ID: id, Service: svc.Name, State: state, Reason: reason,
 		CustomerNumber: strings.TrimSpace(p[callbackd.KeyCustomerNumber]),
@@ -116,10 +116,11 @@ func (m *Manager) Start(ctx context.Context, service string, p Params) (*StartRe
 	if service != svc.Name {
 		cb.Properties["_redirected_from"] = service
 	}
-	cb.Lookup = lookupValues(cb, opts.CustomerLookupKeys)
+	cb.Lookup = lookupValues(cb, opts)
+	cb.Holds = holdsFor(cb, opts)
 
 	if err := m.Store.CreateCallback(ctx, cb, []callbackd.Event{cb.Accepted(now, "api")}); err != nil {
-		return nil, err
+		return nil, limitError(err)
 	}
 	return &StartResult{Callback: cb, Immediate: immediate && state == callbackd.StateQueued}, nil
 }
@@ -193,21 +194,4 @@ func (m *Manager) copyFrom(ctx context.Context, service, src string, p Params, n
 		merged[k] = v
 	}
 	return merged, nil
-}
-
-// checkNumberConfig answers spec 001's BAD_CONFIGURATION for number checks
-// that cannot run without a country.
-func checkNumberConfig(service string, opts callbackd.ServiceOptions) error {
-	if opts.DefaultCountry != "" {
-		return nil
-	}
-	for _, c := range []struct {
-		on     bool
-		option string
-	}{{opts.DisallowImpossible, "_disallow_impossible_phone_numbers"}, {opts.DisallowPremium, "_disallow_premium_phone_numbers"}} {
-		if c.on {
-			return callbackd.BadConfiguration(service, "Service option %s / _default_country is not configured. But option %s is set. We cannot validate phone numbers without knowing the country.", service, c.option)
-		}
-	}
-	return nil
 }

@@ -104,8 +104,14 @@ func (m *Manager) Update(ctx context.Context, service, id string, p Params) erro
 				return nil, err
 			}
 		}
-		cb.Lookup = lookupValues(cb, opts.CustomerLookupKeys)
+		if p[callbackd.KeyCustomerNumber] != "" {
+			if err := checkNumberPolicy(cfg, svc.Name, opts, Params{callbackd.KeyCustomerNumber: cb.CustomerNumber}); err != nil {
+				return nil, err
+			}
+		}
+		cb.Lookup = lookupValues(cb, opts)
+		cb.Holds = holdsFor(cb, opts)
 		return events, nil
 	})
-	return err
+	return limitError(err)
 }

@@ -12,7 +12,7 @@ import (
 func TestCancel(t *testing.T) {
 	h := newHarness(t, baseConfig)
 	t.Run("OK", func(t *testing.T) {
-		id := h.start("cb", map[string]any{"_customer_number": "1", "_desired_time": ts(time.Hour)})
+		id := h.start("cb", map[string]any{"_customer_number": num(), "_desired_time": ts(time.Hour)})
 		h.do("DELETE", "/1/service/callback/cb/"+id, "", "").wantOK(t)
 		rec := h.get(id)
 		if rec["_callback_state"] != "COMPLETED" || rec["_callback_reason"] != "CANCELLED" {
@@ -23,7 +23,7 @@ func TestCancel(t *testing.T) {
 			wantError(t, 400, 40020, "INVALID_OPERATION", "Callback "+id+" cannot be cancelled or completed - _callback_state=COMPLETED")
 	})
 	t.Run("OKQueuedWithoutSession", func(t *testing.T) {
-		id := h.start("cb", map[string]any{"_customer_number": "1"})
+		id := h.start("cb", map[string]any{"_customer_number": num()})
 		h.do("DELETE", "/1/service/callback/cb/"+id, "", "").wantOK(t)
 		if rec := h.get(id); rec["_callback_reason"] != "CANCELLED" {
 			t.Fatalf("after cancel: %v", rec)
@@ -37,17 +37,17 @@ func TestCancel(t *testing.T) {
 		}
 	})
 	t.Run("ErrOtherServicesCallback", func(t *testing.T) {
-		id := h.start("short", map[string]any{"_customer_number": "1"})
+		id := h.start("short", map[string]any{"_customer_number": num()})
 		h.do("DELETE", "/1/service/callback/cb/"+id, "", "").
 			wantError(t, 400, 40030, "CALLBACK_NOT_FOUND", "Callback "+id+" cannot be found")
 	})
 	t.Run("ErrProcessing", func(t *testing.T) {
-		id := h.start("cb", map[string]any{"_customer_number": "1", "_callback_state": "PROCESSING"})
+		id := h.start("cb", map[string]any{"_customer_number": num(), "_callback_state": "PROCESSING"})
 		h.do("DELETE", "/1/service/callback/cb/"+id, "", "").
 			wantError(t, 400, 40020, "INVALID_OPERATION", "Callback "+id+" cannot be cancelled or completed - _callback_state=PROCESSING")
 	})
 	t.Run("ExecutionSessionAndDiscard", func(t *testing.T) {
-		id := h.start("cb", map[string]any{"_customer_number": "1"})
+		id := h.start("cb", map[string]any{"_customer_number": num()})
 		h.json("PUT", "/1/service/callback/cb/"+id, map[string]any{"_ors_session_id": "ors-1", "_callback_state": "ROUTING"}).wantOK(t)
 		h.do("DELETE", "/1/service/callback/cb/"+id, "", "").
 			wantError(t, 400, 40020, "INVALID_OPERATION", "Callback "+id+" cannot be cancelled - unable to process ORS cancel request : no execution service is configured")
@@ -60,7 +60,7 @@ func TestCancel(t *testing.T) {
 		}
 	})
 	t.Run("ErrBadDiscardFlag", func(t *testing.T) {
-		id := h.start("cb", map[string]any{"_customer_number": "1"})
+		id := h.start("cb", map[string]any{"_customer_number": num()})
 		h.do("DELETE", "/1/service/callback/cb/"+id+"?discard_ors_failure=maybe", "", "").
 			wantError(t, 400, 40010, "BAD_PARAMETER", "Invalid discard_ors_failure [maybe]: must be true or false")
 	})
@@ -72,7 +72,7 @@ func TestCancel(t *testing.T) {
 func TestReschedule(t *testing.T) {
 	h := newHarness(t, baseConfig)
 	t.Run("OK", func(t *testing.T) {
-		id := h.start("cb", map[string]any{"_customer_number": "1", "_desired_time": ts(time.Hour)})
+		id := h.start("cb", map[string]any{"_customer_number": num(), "_desired_time": ts(time.Hour)})
 		h.json("PUT", "/1/service/callback/cb/"+id, map[string]any{"_new_desired_time": ts(5 * time.Hour)}).wantOK(t)
 		rec := h.get(id)
 		if rec["_desired_time"] != ts(5*time.Hour) || rec["_expiration_time"] != ts(29*time.Hour) || rec["_callback_state"] != "SCHEDULED" {
@@ -84,31 +84,31 @@ func TestReschedule(t *testing.T) {
 		}
 	})
 	t.Run("OKToNowQueues", func(t *testing.T) {
-		id := h.start("cb", map[string]any{"_customer_number": "1", "_desired_time": ts(time.Hour)})
+		id := h.start("cb", map[string]any{"_customer_number": num(), "_desired_time": ts(time.Hour)})
 		h.json("PUT", "/1/service/callback/cb/"+id, map[string]any{"_new_desired_time": ts(time.Minute)}).wantOK(t)
 		if st := h.get(id)["_callback_state"]; st != "QUEUED" {
 			t.Fatalf("rescheduled inside the execution buffer: state %s, want QUEUED", st)
 		}
 	})
 	t.Run("OKForm", func(t *testing.T) {
-		id := h.start("cb", map[string]any{"_customer_number": "1", "_desired_time": ts(time.Hour)})
+		id := h.start("cb", map[string]any{"_customer_number": num(), "_desired_time": ts(time.Hour)})
 		h.do("PUT", "/1/service/callback/cb/"+id, "application/x-www-form-urlencoded", "_new_desired_time="+ts(2*time.Hour)).wantOK(t)
 		if got := h.get(id)["_desired_time"]; got != ts(2*time.Hour) {
 			t.Fatalf("desired %s", got)
 		}
 	})
 	t.Run("ErrNoLongerScheduled", func(t *testing.T) {
-		id := h.start("cb", map[string]any{"_customer_number": "1", "_callback_state": "PROCESSING"})
+		id := h.start("cb", map[string]any{"_customer_number": num(), "_callback_state": "PROCESSING"})
 		h.json("PUT", "/1/service/callback/cb/"+id, map[string]any{"_new_desired_time": ts(2 * time.Hour)}).
 			wantError(t, 400, 40020, "INVALID_OPERATION", "Callback "+id+" is no longer scheduled. State=PROCESSING")
 	})
 	t.Run("ErrStateWithNewTime", func(t *testing.T) {
-		id := h.start("cb", map[string]any{"_customer_number": "1", "_desired_time": ts(time.Hour)})
+		id := h.start("cb", map[string]any{"_customer_number": num(), "_desired_time": ts(time.Hour)})
 		h.json("PUT", "/1/service/callback/cb/"+id, map[string]any{"_new_desired_time": ts(2 * time.Hour), "_callback_state": "QUEUED"}).
 			wantError(t, 400, 40010, "BAD_PARAMETER", "Callback "+id+": _callback_state is incompatible with _new_desired_time")
 	})
 	t.Run("ErrPastTime", func(t *testing.T) {
-		id := h.start("cb", map[string]any{"_customer_number": "1", "_desired_time": ts(time.Hour)})
+		id := h.start("cb", map[string]any{"_customer_number": num(), "_desired_time": ts(time.Hour)})
 		h.json("PUT", "/1/service/callback/cb/"+id, map[string]any{"_new_desired_time": ts(-time.Hour)}).
 			wantError(t, 400, 40010, "BAD_PARAMETER", "Callback "+id+" contains _desired_time property in the past (-60s < -3600s < 2592000s) - epoch "+strconv.FormatInt(t0.Add(-time.Hour).Unix(), 10)+"s")
 		if got := h.get(id)["_desired_time"]; got != ts(time.Hour) {
@@ -116,7 +116,7 @@ func TestReschedule(t *testing.T) {
 		}
 	})
 	t.Run("ErrMalformedTime", func(t *testing.T) {
-		id := h.start("cb", map[string]any{"_customer_number": "1", "_desired_time": ts(time.Hour)})
+		id := h.start("cb", map[string]any{"_customer_number": num(), "_desired_time": ts(time.Hour)})
 		h.json("PUT", "/1/service/callback/cb/"+id, map[string]any{"_new_desired_time": "2026-13-45"}).
 			wantError(t, 400, 40010, "BAD_PARAMETER", "Invalid _new_desired_time [2026-13-45]: expected an ISO 8601 time such as 2013-05-28T15:30:00.000Z")
 	})
@@ -130,7 +130,7 @@ func TestReschedule(t *testing.T) {
 // performed by ORS execution": state updates with PUT.
 func TestExecutionUpdates(t *testing.T) {
 	h := newHarness(t, baseConfig)
-	id := h.start("cb", map[string]any{"_customer_number": "1"})
+	id := h.start("cb", map[string]any{"_customer_number": num()})
 	path := "/1/service/callback/cb/" + id
 	for _, st := range []string{"ROUTING", "PROCESSING"} {
 		r := h.json("PUT", path, map[string]any{"_callback_state": st, "_reason": ""})
@@ -176,7 +176,7 @@ func TestExecutionUpdates(t *testing.T) {
 
 func TestUpdateProperties(t *testing.T) {
 	h := newHarness(t, baseConfig)
-	id := h.start("keys", map[string]any{"_customer_number": "111", "_customer_id": "A", "firstname": "Bob", "_desired_time": ts(time.Hour)})
+	id := h.start("keys", map[string]any{"_customer_number": "5555550111", "_customer_id": "A", "firstname": "Bob", "_desired_time": ts(time.Hour)})
 	path := "/1/service/callback/keys/" + id
 	h.json("PUT", path, map[string]any{"firstname": "", "lastname": "Smith", "_customer_id": "B"}).wantOK(t)
 	rec := h.get(id)

@@ -4,16 +4,19 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/callbackd/callbackd"
+	"github.com/callbackd/callbackd/inifile"
 	"github.com/callbackd/callbackd/server"
 )
 
@@ -231,4 +234,19 @@ func (h *harness) stored(id string) *callbackd.Callback {
 	return cb
 }
 
+var numSeq atomic.Int64
+
+// num returns a fresh, possible US number, so tests that do not care about
+// the customer stay clear of _enable_in_queue_checking.
+func num() string { return fmt.Sprintf("55555%05d", numSeq.Add(1)) }
+
 func ts(d time.Duration) string { return callbackd.FormatTime(t0.Add(d)) }
+
+func loadConfigText(t *testing.T, text string) (*callbackd.Config, error) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "c.ini")
+	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return inifile.Load(path)
+}

@@ -11,7 +11,7 @@ func TestQuery(t *testing.T) {
 	a := h.start("cb", map[string]any{"_customer_number": "555-5461206", "_desired_time": ts(time.Hour), "_device_os": "comet", "_secret": "x"})
 	b := h.start("cb", map[string]any{"_customer_number": "555-5461206", "_desired_time": ts(2 * time.Hour)})
 	c := h.start("short", map[string]any{"_customer_number": "555-5461206", "_desired_time": ts(3 * time.Hour)})
-	d := h.start("cb", map[string]any{"_customer_number": "999", "_desired_time": ts(4 * time.Hour)})
+	d := h.start("cb", map[string]any{"_customer_number": "5555550999", "_desired_time": ts(4 * time.Hour)})
 	h.do("DELETE", "/1/service/callback/cb/"+b, "", "").wantOK(t)
 	h.json("PUT", "/1/service/callback/cb/"+a, map[string]any{"_ors_session_id": "S-1"}).wantOK(t)
 
@@ -27,9 +27,9 @@ func TestQuery(t *testing.T) {
 		{"NotState", "/1/service/callback?_customer_number=555-5461206&_callback_state=!COMPLETED", []string{a, c}},
 		{"DesiredFrom", "/1/service/callback?_customer_number=555-5461206&_desired_time_from=" + ts(2*time.Hour), []string{b, c}},
 		{"DesiredTo", "/1/service/callback?_customer_number=555-5461206&_desired_time_to=" + ts(2*time.Hour), []string{a, b}},
-		{"OperandOR", "/1/service/callback?_customer_number=999&_id=" + a + "&operand=OR", []string{a, d}},
-		{"OperandAND", "/1/service/callback?_customer_number=999&_id=" + a + "&operand=AND", nil},
-		{"NoMatch", "/1/service/callback/cb?_customer_number=000", nil},
+		{"OperandOR", "/1/service/callback?_customer_number=5555550999&_id=" + a + "&operand=OR", []string{a, d}},
+		{"OperandAND", "/1/service/callback?_customer_number=5555550999&_id=" + a + "&operand=AND", nil},
+		{"NoMatch", "/1/service/callback/cb?_customer_number=5555550000", nil},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -70,10 +70,10 @@ func TestQueryErrors(t *testing.T) {
 		{"ErrNoProperties", "/1/service/callback/cb", "No lookup possible. No properties to look for."},
 		{"ErrOnlyFilters", "/1/service/callback/cb?_callback_state=SCHEDULED", "No lookup possible. No properties to look for."},
 		{"ErrNotALookupKey", "/1/service/callback/cb?firstname=Bob", "No such lookup possible for firstname"},
-		{"ErrBadState", "/1/service/callback/cb?_customer_number=1&_callback_state=DONE", "Invalid _callback_state [DONE]: must be one of SCHEDULED, QUEUED, ROUTING, PROCESSING, PAUSED, COMPLETED"},
-		{"ErrBadOperand", "/1/service/callback/cb?_customer_number=1&operand=XOR", "Invalid operand [XOR]: must be AND or OR"},
-		{"ErrBadTime", "/1/service/callback/cb?_customer_number=1&_desired_time_from=yesterday", "Invalid _desired_time_from [yesterday]: expected an ISO 8601 time such as 2013-05-28T15:30:00.000Z"},
-		{"ErrUnknownService", "/1/service/callback/ghost?_customer_number=1", "Service undefined: ghost"},
+		{"ErrBadState", "/1/service/callback/cb?_customer_number=5555550001&_callback_state=DONE", "Invalid _callback_state [DONE]: must be one of SCHEDULED, QUEUED, ROUTING, PROCESSING, PAUSED, COMPLETED"},
+		{"ErrBadOperand", "/1/service/callback/cb?_customer_number=5555550001&operand=XOR", "Invalid operand [XOR]: must be AND or OR"},
+		{"ErrBadTime", "/1/service/callback/cb?_customer_number=5555550001&_desired_time_from=yesterday", "Invalid _desired_time_from [yesterday]: expected an ISO 8601 time such as 2013-05-28T15:30:00.000Z"},
+		{"ErrUnknownService", "/1/service/callback/ghost?_customer_number=5555550001", "Service undefined: ghost"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -8,7 +8,7 @@ import (
 
 func TestReloadOnFileChange(t *testing.T) {
 	h := newHarness(t, baseConfig)
-	h.json("POST", "/1/service/callback/fresh", map[string]any{"_customer_number": "1"}).
+	h.json("POST", "/1/service/callback/fresh", map[string]any{"_customer_number": num()}).
 		wantError(t, 400, 40010, "BAD_PARAMETER", "Service undefined: fresh")
 
 	if changed, err := h.srv.CheckConfigFile(); changed || err != nil {
@@ -20,7 +20,7 @@ func TestReloadOnFileChange(t *testing.T) {
 	if changed, err := h.srv.CheckConfigFile(); !changed || err != nil {
 		t.Fatalf("changed file: changed=%v err=%v", changed, err)
 	}
-	h.start("fresh", map[string]any{"_customer_number": "1"})
+	h.start("fresh", map[string]any{"_customer_number": num()})
 }
 
 func TestReloadRefusesBadFile(t *testing.T) {
@@ -37,7 +37,7 @@ func TestReloadRefusesBadFile(t *testing.T) {
 		t.Errorf("no log line says why the reload was refused:\n%s", h.logs)
 	}
 	// The running configuration still serves.
-	h.start("cb", map[string]any{"_customer_number": "1"})
+	h.start("cb", map[string]any{"_customer_number": num()})
 	if _, ok := h.srv.Config().Service("broken"); ok {
 		t.Fatal("a refused configuration was put in force")
 	}
@@ -54,7 +54,7 @@ func TestReloadKeepsRestartOnlyOptions(t *testing.T) {
 	if bp := h.srv.Config().Server.BasePath; bp != "/genesys" {
 		t.Fatalf("base path became %s without a restart", bp)
 	}
-	h.start("cb", map[string]any{"_customer_number": "1"})
+	h.start("cb", map[string]any{"_customer_number": num()})
 	if !strings.Contains(h.logs.String(), "take effect at the next restart") {
 		t.Errorf("no warning about restart-only options:\n%s", h.logs)
 	}

@@ -16,7 +16,7 @@ import (
 func TestStartScheduledJSON(t *testing.T) {
 	h := newHarness(t, baseConfig)
 	r := h.json("POST", "/1/service/callback/cb", map[string]any{
-		"_customer_number": "5115", "usr_customer_name": "Bob Markel", "usr_reason": "billing question",
+		"_customer_number": "5555555115", "usr_customer_name": "Bob Markel", "usr_reason": "billing question",
 		"_device_notification_id": "b164", "_device_os": "comet", "_desired_time": ts(2 * time.Hour),
 	})
 	body := r.wantOK(t)
@@ -29,7 +29,7 @@ func TestStartScheduledJSON(t *testing.T) {
 	}
 	rec := h.get(id)
 	want := map[string]string{
-		"_id": id, "_service_name": "cb", "_callback_state": "SCHEDULED", "_customer_number": "5115",
+		"_id": id, "_service_name": "cb", "_callback_state": "SCHEDULED", "_customer_number": "5555555115",
 		"_desired_time": ts(2 * time.Hour), "desired_time": ts(2 * time.Hour),
 		"_expiration_time": ts(26 * time.Hour), "usr_customer_name": "Bob Markel",
 		"url": "/1/service/callback/cb/" + id, "_url": "/1/service/callback/cb/" + id,
@@ -50,7 +50,7 @@ func TestStartScheduledJSON(t *testing.T) {
 
 func TestStartImmediateAnswersDialog(t *testing.T) {
 	h := newHarness(t, baseConfig)
-	body := h.json("POST", "/1/service/callback/cb", map[string]any{"_customer_number": "5115"}).wantOK(t)
+	body := h.json("POST", "/1/service/callback/cb", map[string]any{"_customer_number": "5555555115"}).wantOK(t)
 	want := map[string]string{
 		"_dialog_id": "0", "_dialogId": "0", "ID": "0", "_action": "ConfirmationDialog", "Action": "ConfirmationDialog",
 		"_text": "You will receive the call shortly", "Text": "You will receive the call shortly",
@@ -92,7 +92,7 @@ func TestStartImmediateRule(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			id := h.start(c.service, map[string]any{"_customer_number": "1", "_desired_time": ts(c.desired)})
+			id := h.start(c.service, map[string]any{"_customer_number": num(), "_desired_time": ts(c.desired)})
 			if got := h.get(id)["_callback_state"]; got != c.want {
 				t.Errorf("state %s, want %s", got, c.want)
 			}
@@ -105,10 +105,10 @@ func TestStartBodyFormats(t *testing.T) {
 	t.Run("FormURLEncoded", func(t *testing.T) {
 		// What the web widgets send: odd keys and empty values are kept.
 		r := h.do("POST", "/1/service/callback/cb", "application/x-www-form-urlencoded",
-			"_customer_number=5551234&firstname=Ann&Subject=Loan&userData%5Bk%5D=v&_call_direction=&_desired_time="+ts(time.Hour))
+			"_customer_number=5555551234&firstname=Ann&Subject=Loan&userData%5Bk%5D=v&_call_direction=&_desired_time="+ts(time.Hour))
 		id := r.wantOK(t)["_id"].(string)
 		cb := h.stored(id)
-		if cb.CustomerNumber != "5551234" || cb.Properties["firstname"] != "Ann" || cb.Properties["Subject"] != "Loan" ||
+		if cb.CustomerNumber != "5555551234" || cb.Properties["firstname"] != "Ann" || cb.Properties["Subject"] != "Loan" ||
 			cb.Properties["userData[k]"] != "v" || cb.State != callbackd.StateScheduled {
 			t.Fatalf("stored %+v", cb)
 		}
@@ -119,16 +119,16 @@ func TestStartBodyFormats(t *testing.T) {
 	t.Run("Multipart", func(t *testing.T) {
 		var buf bytes.Buffer
 		mw := multipart.NewWriter(&buf)
-		_ = mw.WriteField("_customer_number", "5559876")
+		_ = mw.WriteField("_customer_number", "5555559876")
 		_ = mw.WriteField("note", "multi")
 		mw.Close()
 		id := h.do("POST", "/1/service/callback/cb", mw.FormDataContentType(), buf.String()).wantOK(t)["_id"].(string)
-		if cb := h.stored(id); cb.CustomerNumber != "5559876" || cb.Properties["note"] != "multi" {
+		if cb := h.stored(id); cb.CustomerNumber != "5555559876" || cb.Properties["note"] != "multi" {
 			t.Fatalf("stored %+v", cb)
 		}
 	})
 	t.Run("JSONBooleansNumbersAndObjects", func(t *testing.T) {
-		id := h.start("cb", map[string]any{"_customer_number": "1", "_wait_for_agent": true, "flag": "false",
+		id := h.start("cb", map[string]any{"_customer_number": num(), "_wait_for_agent": true, "flag": "false",
 			"count": 42, "nested": map[string]any{"a": 1}, "none": nil})
 		p := h.stored(id).Properties
 		if p["_wait_for_agent"] != "true" || p["flag"] != "false" || p["count"] != "42" || p["nested"] != `{"a":1}` || p["none"] != "" {
@@ -136,7 +136,7 @@ func TestStartBodyFormats(t *testing.T) {
 		}
 	})
 	t.Run("ClientHeadersAreHarmless", func(t *testing.T) {
-		req, _ := http.NewRequest("POST", h.base+"/1/service/callback/cb", strings.NewReader(`{"_customer_number":"1"}`))
+		req, _ := http.NewRequest("POST", h.base+"/1/service/callback/cb", strings.NewReader(`{"_customer_number":"5555550001"}`))
 		req.Header.Set("Content-Type", "application/json; charset=UTF-8")
 		for _, k := range []string{"apikey", "x-api-key", "gms_user", "ContactCenterId"} {
 			req.Header.Set(k, "something")
@@ -159,11 +159,11 @@ func TestStartBodyFormats(t *testing.T) {
 			wantError(t, 400, 40010, "BAD_PARAMETER", "Malformed JSON body: the body must be a JSON object")
 	})
 	t.Run("ErrWrongContentType", func(t *testing.T) {
-		h.do("POST", "/1/service/callback/cb", "text/plain", "_customer_number=1").
+		h.do("POST", "/1/service/callback/cb", "text/plain", "_customer_number=5555550001").
 			wantError(t, 400, 40010, "BAD_PARAMETER", `Unsupported Content-Type "text/plain": send application/json, application/x-www-form-urlencoded or multipart/form-data`)
 	})
 	t.Run("ErrBodyTooLarge", func(t *testing.T) {
-		big := `{"_customer_number":"1","pad":"` + strings.Repeat("x", 70<<10) + `"}`
+		big := `{"_customer_number":"5555550001","pad":"` + strings.Repeat("x", 70<<10) + `"}`
 		h.do("POST", "/1/service/callback/cb", "application/json", big).
 			wantError(t, 400, 40010, "BAD_PARAMETER", "Request body is larger than 65536 bytes")
 	})
@@ -184,31 +184,31 @@ func TestStartErrors(t *testing.T) {
 	}{
 		{"ErrMissingCustomerNumber", "cb", map[string]any{"firstname": "Bob"}, 400, 40010, "BAD_PARAMETER",
 			`Callback ` + idRE + ` does not contain the mandatory customer lookup keys _customer_number`, map[string]any{"keys": "_customer_number"}},
-		{"ErrMissingMandatoryKey", "keys", map[string]any{"_customer_number": "1"}, 400, 40010, "BAD_PARAMETER",
+		{"ErrMissingMandatoryKey", "keys", map[string]any{"_customer_number": num()}, 400, 40010, "BAD_PARAMETER",
 			`Callback ` + idRE + ` does not contain the mandatory customer lookup keys _customer_id`, map[string]any{"keys": "_customer_id"}},
-		{"ErrDesiredTimeInPast", "cb", map[string]any{"_customer_number": "1", "_desired_time": ts(-2 * time.Hour)}, 400, 40010, "BAD_PARAMETER",
+		{"ErrDesiredTimeInPast", "cb", map[string]any{"_customer_number": num(), "_desired_time": ts(-2 * time.Hour)}, 400, 40010, "BAD_PARAMETER",
 			fmt.Sprintf(`Callback %s contains _desired_time property in the past \(-60s < -7200s < 2592000s\) - epoch %ds`, idRE, t0.Add(-2*time.Hour).Unix()), nil},
-		{"ErrDesiredTimeTooFar", "cb", map[string]any{"_customer_number": "1", "_desired_time": ts(31 * 24 * time.Hour)}, 400, 40010, "BAD_PARAMETER",
+		{"ErrDesiredTimeTooFar", "cb", map[string]any{"_customer_number": num(), "_desired_time": ts(31 * 24 * time.Hour)}, 400, 40010, "BAD_PARAMETER",
 			fmt.Sprintf(`Callback request contains _desired_time property too far in future \(-60s < 2678400s < 2592000s\) - epoch %ds`, t0.Add(31*24*time.Hour).Unix()), nil},
-		{"ErrDesiredTimeMalformed", "cb", map[string]any{"_customer_number": "1", "_desired_time": "tomorrow"}, 400, 40010, "BAD_PARAMETER",
+		{"ErrDesiredTimeMalformed", "cb", map[string]any{"_customer_number": num(), "_desired_time": "tomorrow"}, 400, 40010, "BAD_PARAMETER",
 			`Invalid _desired_time \[tomorrow\]: expected an ISO 8601 time such as 2013-05-28T15:30:00.000Z`, map[string]any{"option": "_desired_time"}},
-		{"ErrDesiredTimeWithoutZone", "cb", map[string]any{"_customer_number": "1", "_desired_time": "2026-03-02T10:00:00"}, 400, 40010, "BAD_PARAMETER",
+		{"ErrDesiredTimeWithoutZone", "cb", map[string]any{"_customer_number": num(), "_desired_time": "2026-03-02T10:00:00"}, 400, 40010, "BAD_PARAMETER",
 			`Invalid _desired_time \[2026-03-02T10:00:00\]: …`, nil},
-		{"ErrForcedStateUnknown", "cb", map[string]any{"_customer_number": "1", "_callback_state": "SLEEPING"}, 400, 40010, "BAD_PARAMETER",
+		{"ErrForcedStateUnknown", "cb", map[string]any{"_customer_number": num(), "_callback_state": "SLEEPING"}, 400, 40010, "BAD_PARAMETER",
 			`Invalid _callback_state \[SLEEPING\]: must be one of SCHEDULED, QUEUED, ROUTING, PROCESSING, PAUSED, COMPLETED`, nil},
-		{"ErrUnknownService", "nope", map[string]any{"_customer_number": "1"}, 400, 40010, "BAD_PARAMETER",
+		{"ErrUnknownService", "nope", map[string]any{"_customer_number": num()}, 400, 40010, "BAD_PARAMETER",
 			`Service undefined: nope`, map[string]any{"service": "nope"}},
-		{"ErrNotACallbackService", "hours", map[string]any{"_customer_number": "1"}, 500, 50020, "BAD_CONFIGURATION",
+		{"ErrNotACallbackService", "hours", map[string]any{"_customer_number": num()}, 500, 50020, "BAD_CONFIGURATION",
 			`Service hours has option _service != callback`, map[string]any{"service": "hours"}},
-		{"ErrNoCountryForNumberCheck", "nocountry", map[string]any{"_customer_number": "1"}, 500, 50020, "BAD_CONFIGURATION",
+		{"ErrNoCountryForNumberCheck", "nocountry", map[string]any{"_customer_number": num()}, 500, 50020, "BAD_CONFIGURATION",
 			`Service option nocountry / _default_country is not configured\. But option _disallow_premium_phone_numbers is set\. We cannot validate phone numbers without knowing the country\.`, map[string]any{"service": "nocountry"}},
-		{"ErrBadRequestOption", "cb", map[string]any{"_customer_number": "1", "_ttl": "soon"}, 400, 40010, "BAD_PARAMETER",
+		{"ErrBadRequestOption", "cb", map[string]any{"_customer_number": num(), "_ttl": "soon"}, 400, 40010, "BAD_PARAMETER",
 			`Invalid value \[soon\] for option _ttl: must be a non-negative integer \(seconds\)`, map[string]any{"option": "_ttl"}},
-		{"ErrTokenWithoutValue", "tokens", map[string]any{"_customer_number": "1"}, 500, 50020, "BAD_CONFIGURATION",
+		{"ErrTokenWithoutValue", "tokens", map[string]any{"_customer_number": num()}, 500, 50020, "BAD_CONFIGURATION",
 			`Option service.tokens / _ttl is invalid: no value for \$ttl_token\$ in the request`, map[string]any{"service": "tokens"}},
-		{"ErrRedirectLoopFromRequest", "over", map[string]any{"_customer_number": "1", "_redirect": "back"}, 500, 50040, "SERVICE_REDIRECT_FAILED",
+		{"ErrRedirectLoopFromRequest", "over", map[string]any{"_customer_number": num(), "_redirect": "back"}, 500, 50040, "SERVICE_REDIRECT_FAILED",
 			`Redirect over -> back -> over failed: redirect loop`, nil},
-		{"ErrRedirectToUnknown", "over", map[string]any{"_customer_number": "1", "_redirect": "ghost"}, 500, 50040, "SERVICE_REDIRECT_FAILED",
+		{"ErrRedirectToUnknown", "over", map[string]any{"_customer_number": num(), "_redirect": "ghost"}, 500, 50040, "SERVICE_REDIRECT_FAILED",
 			`Redirect over -> ghost failed: Service undefined: ghost`, nil},
 	}
 	for _, c := range cases {
@@ -227,7 +227,7 @@ func TestStartErrors(t *testing.T) {
 		})
 	}
 	// Nothing refused was stored.
-	r := h.do("GET", "/1/service/callback/cb?_customer_number=1", "", "")
+	r := h.do("GET", "/1/service/callback/cb?_customer_number=5555550001", "", "")
 	if recs := r.records(t); len(recs) != 0 {
 		t.Fatalf("refused requests left %d records", len(recs))
 	}
@@ -237,19 +237,19 @@ func TestStartOptionsFromRequest(t *testing.T) {
 	h := newHarness(t, baseConfig)
 	desired := 2 * time.Hour
 	t.Run("UnsetOptionTakenFromRequest", func(t *testing.T) {
-		id := h.start("cb", map[string]any{"_customer_number": "1", "_desired_time": ts(desired), "_ttl": "60"})
+		id := h.start("cb", map[string]any{"_customer_number": num(), "_desired_time": ts(desired), "_ttl": "60"})
 		if got := h.get(id)["_expiration_time"]; got != ts(desired+time.Minute) {
 			t.Errorf("expiration %s, want desired + 60s", got)
 		}
 	})
 	t.Run("ConfiguredOptionIgnored", func(t *testing.T) {
-		id := h.start("short", map[string]any{"_customer_number": "1", "_desired_time": ts(desired), "_ttl": "60"})
+		id := h.start("short", map[string]any{"_customer_number": num(), "_desired_time": ts(desired), "_ttl": "60"})
 		if got := h.get(id)["_expiration_time"]; got != ts(desired+600*time.Second) {
 			t.Errorf("expiration %s, want the service's _ttl=600", got)
 		}
 	})
 	t.Run("OverwritableOptionWins", func(t *testing.T) {
-		id := h.start("over", map[string]any{"_customer_number": "1", "_desired_time": ts(desired), "_ttl": "7"})
+		id := h.start("over", map[string]any{"_customer_number": num(), "_desired_time": ts(desired), "_ttl": "7"})
 		if got := h.get(id)["_expiration_time"]; got != ts(desired+7*time.Second) {
 			t.Errorf("expiration %s, want the request's _ttl=7", got)
 		}
@@ -257,26 +257,26 @@ func TestStartOptionsFromRequest(t *testing.T) {
 	t.Run("PolicyOptionNotTakenFromRequest", func(t *testing.T) {
 		// _redirect is unset in "cb" but may only come from a request when
 		// _overwritable_options lists it.
-		id := h.start("cb", map[string]any{"_customer_number": "1", "_redirect": "short"})
+		id := h.start("cb", map[string]any{"_customer_number": num(), "_redirect": "short"})
 		if svc := h.get(id)["_service_name"]; svc != "cb" {
 			t.Errorf("service %s: a request switched the redirect of a service that does not allow it", svc)
 		}
 	})
 	t.Run("TokenSubstitution", func(t *testing.T) {
-		id := h.start("tokens", map[string]any{"_customer_number": "1", "_desired_time": ts(desired), "ttl_token": "30", "my_token": "Stat_Server1"})
+		id := h.start("tokens", map[string]any{"_customer_number": num(), "_desired_time": ts(desired), "ttl_token": "30", "my_token": "Stat_Server1"})
 		if got := h.get(id)["_expiration_time"]; got != ts(desired+30*time.Second) {
 			t.Errorf("expiration %s, want _ttl=$ttl_token$ replaced by 30", got)
 		}
 	})
 	t.Run("NoCountryWithChecksOff", func(t *testing.T) {
-		h.start("nocountry2", map[string]any{"_customer_number": "1"})
+		h.start("nocountry2", map[string]any{"_customer_number": num()})
 	})
 	t.Run("ForcedState", func(t *testing.T) {
-		id := h.start("cb", map[string]any{"_customer_number": "1", "_callback_state": "processing"})
+		id := h.start("cb", map[string]any{"_customer_number": num(), "_callback_state": "processing"})
 		if got := h.get(id)["_callback_state"]; got != "PROCESSING" {
 			t.Errorf("state %s, want PROCESSING", got)
 		}
-		id = h.start("cb", map[string]any{"_customer_number": "1", "_callback_state": "COMPLETED", "_callback_reason": "AGENT_CONNECTED"})
+		id = h.start("cb", map[string]any{"_customer_number": num(), "_callback_state": "COMPLETED", "_callback_reason": "AGENT_CONNECTED"})
 		if rec := h.get(id); rec["_callback_state"] != "COMPLETED" || rec["_callback_reason"] != "AGENT_CONNECTED" {
 			t.Errorf("record %v", rec)
 		}
@@ -292,23 +292,23 @@ func TestStartOptionsFromRequest(t *testing.T) {
 
 func TestStartRedirect(t *testing.T) {
 	h := newHarness(t, baseConfig)
-	id := h.start("old", map[string]any{"_customer_number": "1"})
+	id := h.start("old", map[string]any{"_customer_number": num()})
 	if svc := h.get(id)["_service_name"]; svc != "cb" {
 		t.Fatalf("redirected callback stored in %s, want cb", svc)
 	}
 	// The spec's way of switching the redirection off for one request.
-	r := h.do("POST", `/1/service/callback/old?_redirect=%22%22`, "application/json", `{"_customer_number":"2"}`)
+	r := h.do("POST", `/1/service/callback/old?_redirect=%22%22`, "application/json", `{"_customer_number":"5555550002"}`)
 	id = r.wantOK(t)["_id"].(string)
 	if svc := h.get(id)["_service_name"]; svc != "old" {
 		t.Fatalf(`_redirect="" left the callback in %s, want old`, svc)
 	}
 	// The client still addresses it through the service it called.
-	h.do("DELETE", "/1/service/callback/old/"+h.start("old", map[string]any{"_customer_number": "3"}), "", "").wantOK(t)
+	h.do("DELETE", "/1/service/callback/old/"+h.start("old", map[string]any{"_customer_number": "5555550003"}), "", "").wantOK(t)
 }
 
 func TestStartCopyFromID(t *testing.T) {
 	h := newHarness(t, baseConfig)
-	orig := h.start("cb", map[string]any{"_customer_number": "5115", "firstname": "Bob", "topic": "loan", "_desired_time": ts(time.Hour)})
+	orig := h.start("cb", map[string]any{"_customer_number": "5555555115", "firstname": "Bob", "topic": "loan", "_desired_time": ts(time.Hour)})
 	h.json("PUT", "/1/service/callback/cb/"+orig, map[string]any{"_ors_session_id": "S1"}).wantOK(t)
 
 	t.Run("ErrNotCompleted", func(t *testing.T) {
@@ -327,7 +327,7 @@ func TestStartCopyFromID(t *testing.T) {
 		h.clock.Advance(time.Hour)
 		id := h.start("cb", map[string]any{"_copy_from_id": orig, "topic": "mortgage", "_desired_time": ts(3 * time.Hour)})
 		cb := h.stored(id)
-		if cb.CustomerNumber != "5115" || cb.Properties["firstname"] != "Bob" || cb.Properties["topic"] != "mortgage" {
+		if cb.CustomerNumber != "5555555115" || cb.Properties["firstname"] != "Bob" || cb.Properties["topic"] != "mortgage" {
 			t.Errorf("copy did not merge properties: %+v", cb)
 		}
 		if cb.State != callbackd.StateScheduled || cb.Reason != "" || cb.SessionID != "" || !cb.DesiredTime.Equal(t0.Add(3*time.Hour)) {

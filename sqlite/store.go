@@ -331,13 +331,16 @@ func (s *Store) FindCallbacks(ctx context.Context, q callbackd.Query) ([]*callba
 	var args []any
 	if len(q.Lookups) > 0 {
 		var subs []string
-		for _, kv := range q.Lookups {
-			if kv.Key == callbackd.KeyID {
-				subs = append(subs, `SELECT id FROM callbacks WHERE id = ?`)
-				args = append(args, kv.Value)
+		for _, g := range groupLookups(q.Lookups) {
+			in := strings.TrimSuffix(strings.Repeat("?,", len(g.values)), ",")
+			if g.key == callbackd.KeyID {
+				subs = append(subs, `SELECT id FROM callbacks WHERE id IN (`+in+`)`)
 			} else {
-				subs = append(subs, `SELECT callback_id FROM callback_keys WHERE key = ? AND value = ?`)
-				args = append(args, kv.Key, kv.Value)
+				subs = append(subs, `SELECT callback_id FROM callback_keys WHERE key = ? AND value IN (`+in+`)`)
+				args = append(args, g.key)
+			}
+			for _, v := range g.values {
+				args = append(args, v)
 			}
 		}
 		op := " INTERSECT "
@@ -489,4 +492,25 @@ func encodeHolds(h []callbackd.Hold) (string, error) {
 	}
 	b, err := json.Marshal(h)
 	return string(b), err
+}
+
+type lookupGroup struct {
+	key    string
+	values []string
+}
+
+// groupLookups gathers the values of each key, in first-seen key order.
+func groupLookups(kvs []callbackd.KeyValue) []lookupGroup {
+	var out []lookupGroup
+	for _, kv := range kvs {
+		i := slices.IndexFunc(out, func(g lookupGroup) bool { return g.key == kv.Key })
+		if i < 0 {
+			out = append(out, lookupGroup{key: kv.Key})
+			i = len(out) - 1
+		}
+		if !slices.Contains(out[i].values, kv.Value) {
+			out[i].values = append(out[i].values, kv.Value)
+		}
+	}
+	return out
 }

@@ -257,6 +257,10 @@ func testFindAndOr(t *testing.T, s callbackd.Store) {
 	if got := find(t, s, callbackd.Query{Lookups: both, Any: true}); got != "cb0,cb1,cb2" {
 		t.Errorf("OR = %q, want cb0,cb1,cb2", got)
 	}
+	sameKey := []callbackd.KeyValue{{Key: callbackd.KeyCustomerNumber, Value: "2"}, {Key: callbackd.KeyCustomerNumber, Value: "1"}, {Key: "account", Value: "y"}}
+	if got := find(t, s, callbackd.Query{Lookups: sameKey}); got != "cb1" {
+		t.Errorf("values of one key OR-ed, keys AND-ed = %q, want cb1", got)
+	}
 	if got := find(t, s, callbackd.Query{Lookups: []callbackd.KeyValue{{Key: "account", Value: "zzz"}}}); got != "" {
 		t.Errorf("no match = %q", got)
 	}

@@ -96,6 +96,7 @@ func (c *child) waitLine(s string) string {
 	}
 }
 
+// post returns the status and the new id, or the body when not 200.
 func (c *child) post(service, body string) (int, string, error) {
 	res, err := http.Post(c.base+"/"+service, "application/json", strings.NewReader(body))
 	if err != nil {
@@ -103,6 +104,9 @@ func (c *child) post(service, body string) (int, string, error) {
 	}
 	defer res.Body.Close()
 	b, _ := io.ReadAll(res.Body)
+	if res.StatusCode != http.StatusOK {
+		return res.StatusCode, string(b), nil
+	}
 	var m map[string]string
 	_ = json.Unmarshal(b, &m)
 	return res.StatusCode, m["_id"], nil
@@ -166,7 +170,7 @@ func TestCheckConfig(t *testing.T) {
 func TestSIGHUPReloadsAndSIGTERMStopsInOrder(t *testing.T) {
 	cfg, db := writeConfig(t, testConfig)
 	c := startChild(t, cfg, db)
-	if status, _, _ := c.post("later", `{"_customer_number":"1"}`); status != 400 {
+	if status, _, _ := c.post("later", `{"_customer_number":"5555550001"}`); status != 400 {
 		t.Fatalf("unknown service answered %d", status)
 	}
 	if err := os.WriteFile(cfg, []byte(testConfig+"[service.later]\n"), 0o600); err != nil {
@@ -174,7 +178,7 @@ func TestSIGHUPReloadsAndSIGTERMStopsInOrder(t *testing.T) {
 	}
 	_ = c.cmd.Process.Signal(syscall.SIGHUP)
 	c.waitLine("configuration reloaded")
-	status, id, err := c.post("later", `{"_customer_number":"1"}`)
+	status, id, err := c.post("later", `{"_customer_number":"5555550001"}`)
 	if err != nil || status != 200 {
 		t.Fatalf("after SIGHUP: %d %v", status, err)
 	}
@@ -213,12 +217,12 @@ func TestCrashLosesNothingAcknowledged(t *testing.T) {
 			go func(w int) {
 				defer wg.Done()
 				for i := 0; ; i++ {
-					status, id, err := c.post("cb", fmt.Sprintf(`{"_customer_number":"%d%04d","round":"%d"}`, w, i, round))
+					status, id, err := c.post("cb", fmt.Sprintf(`{"_customer_number":"555%d%d%05d","round":"%d"}`, round, w, i, round))
 					if err != nil {
 						return // the process is gone: this request was never acknowledged
 					}
 					if status != 200 {
-						t.Errorf("status %d under load", status)
+						t.Errorf("status %d under load: %s", status, id)
 						return
 					}
 					mu.Lock()
@@ -232,7 +236,11 @@ func TestCrashLosesNothingAcknowledged(t *testing.T) {
 			}(w)
 		}
 		wg.Wait()
-		<-killed
+		select {
+		case <-killed:
+		default:
+			t.Fatalf("round %d: the load stopped after %d acknowledgements, before the kill", round, roundAcks)
+		}
 		<-c.done
 	}
 	c := startChild(t, cfg, db)
