@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/callbackd/callbackd/calendar"
 	"github.com/callbackd/callbackd/numbers"
 )
 
@@ -55,6 +56,10 @@ type ServiceConfig struct {
 	Raw map[string]string
 	// Options are the parsed options of a callback service.
 	Options ServiceOptions
+	// OfficeHours is the calendar of an office-hours service.
+	OfficeHours *calendar.OfficeHours
+	// Capacity is the table of a capacity service.
+	Capacity *calendar.Capacity
 }
 
 // Section is one INI section as read from a file, in file order, so that
@@ -238,7 +243,7 @@ func newServiceConfig(sec Section, app AppOptions) (*ServiceConfig, []OptionErro
 			errs = append(errs, e)
 		}
 	case KindOfficeHours, KindCapacity:
-		for _, e := range parseCalendarService(svc.Kind, svc.Raw) {
+		for _, e := range svc.parseCalendar() {
 			e.Section = sec.Name
 			errs = append(errs, e)
 		}

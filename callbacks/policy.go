@@ -111,12 +111,24 @@ func inQueueLimit(opts callbackd.ServiceOptions) int {
 	return 0
 }
 
-// holdsFor computes the holds a callback must have in its current state.
-func holdsFor(cb *callbackd.Callback, opts callbackd.ServiceOptions) []callbackd.Hold {
+// holdsFor computes the holds a callback must have in its current state:
+// its capacity bucket (slot, or the one it already holds when slot is nil,
+// so that a property update never re-books the bucket) and its place among
+// the customer's unfinished callbacks.
+func holdsFor(cb *callbackd.Callback, opts callbackd.ServiceOptions, slot *callbackd.Hold) []callbackd.Hold {
 	if cb.State == callbackd.StateCompleted {
 		return nil
 	}
 	var holds []callbackd.Hold
+	if slot != nil {
+		holds = append(holds, *slot)
+	} else {
+		for _, h := range cb.Holds {
+			if strings.HasPrefix(h.Key, holdSlot) {
+				holds = append(holds, h)
+			}
+		}
+	}
 	if limit := inQueueLimit(opts); limit > 0 && cb.CustomerNumber != "" {
 		holds = append(holds, callbackd.Hold{
 			Key:   holdInQueue + cb.Service + "/" + lookupValue(callbackd.KeyCustomerNumber, cb.CustomerNumber, opts.DefaultCountry),

@@ -77,6 +77,10 @@ func (m *Manager) Start(ctx context.Context, service string, p Params) (*StartRe
 		}
 	}
 
+	g, err := grid(cfg, svc.Name, opts)
+	if err != nil {
+		return nil, err
+	}
 	state, err := m.initialState(ctx, cfg, svc.Name, opts, desired, now)
 	if err != nil {
 		return nil, err
@@ -100,6 +104,13 @@ func (m *Manager) Start(ctx context.Context, service string, p Params) (*StartRe
 	if err := checkNumberPolicy(cfg, svc.Name, opts, p); err != nil {
 		return nil, err
 	}
+	if err := m.checkOpen(ctx, svc.Name, g, desired, now, immediate); err != nil {
+		return nil, err
+	}
+	slot := slotHold(svc.Name, g, desired)
+	if slot.Limit == 0 { // an open bucket without capacity is a full one
+		return nil, m.capacityError(ctx, &callbackd.LimitError{Key: slot.Key}, svc.Name, g, desired, now)
+	}
 
 	cb := &callbackd.Callback{
 		ID: id, Service: svc.Name, State: state, Reason: reason,
@@ -117,10 +128,10 @@ func (m *Manager) Start(ctx context.Context, service string, p Params) (*StartRe
 		cb.Properties["_redirected_from"] = service
 	}
 	cb.Lookup = lookupValues(cb, opts)
-	cb.Holds = holdsFor(cb, opts)
+	cb.Holds = holdsFor(cb, opts, &slot)
 
 	if err := m.Store.CreateCallback(ctx, cb, []callbackd.Event{cb.Accepted(now, "api")}); err != nil {
-		return nil, limitError(err)
+		return nil, limitError(m.capacityError(ctx, err, svc.Name, g, desired, now))
 	}
 	return &StartResult{Callback: cb, Immediate: immediate && state == callbackd.StateQueued}, nil
 }

@@ -55,6 +55,11 @@ func (m *Manager) Update(ctx context.Context, service, id string, p Params) erro
 	var desired = cb.DesiredTime
 	var newState callbackd.State
 	var reason callbackd.Reason
+	var slot *callbackd.Hold
+	g, err := grid(cfg, svc.Name, opts)
+	if err != nil {
+		return err
+	}
 	if hasNewTime {
 		if desired, err = parseTimeParam("_new_desired_time", newTime, id); err != nil {
 			return err
@@ -65,6 +70,16 @@ func (m *Manager) Update(ctx context.Context, service, id string, p Params) erro
 		if newState, err = m.initialState(ctx, cfg, svc.Name, opts, desired, now); err != nil {
 			return err
 		}
+		if cb.State == callbackd.StateScheduled { // else Reschedule refuses below
+			if err := m.checkOpen(ctx, svc.Name, g, desired, now, false); err != nil {
+				return err
+			}
+		}
+		h := slotHold(svc.Name, g, desired)
+		if h.Limit == 0 {
+			return m.capacityError(ctx, &callbackd.LimitError{Key: h.Key}, svc.Name, g, desired, now)
+		}
+		slot = &h
 	}
 	if hasState {
 		if newState, err = parseStateParam(stateParam, id); err != nil {
@@ -110,8 +125,8 @@ func (m *Manager) Update(ctx context.Context, service, id string, p Params) erro
 			}
 		}
 		cb.Lookup = lookupValues(cb, opts)
-		cb.Holds = holdsFor(cb, opts)
+		cb.Holds = holdsFor(cb, opts, slot)
 		return events, nil
 	})
-	return limitError(err)
+	return limitError(m.capacityError(ctx, err, svc.Name, g, desired, now))
 }

@@ -30,7 +30,7 @@ type errorBody struct {
 	Message      string         `json:"message"`
 	Exception    string         `json:"exception"`
 	Properties   map[string]any `json:"properties"`
-	Availability map[string]int `json:"availability,omitempty"`
+	Availability any            `json:"availability,omitempty"`
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -59,8 +59,9 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if props == nil {
 		props = map[string]any{}
 	}
-	writeJSON(w, e.Status(), errorBody{
-		Code: e.Code, Phrase: e.Phrase(), Message: e.Message, Exception: e.Exception(),
-		Properties: props, Availability: e.Availability,
-	})
+	body := errorBody{Code: e.Code, Phrase: e.Phrase(), Message: e.Message, Exception: e.Exception(), Properties: props}
+	if e.Availability != nil { // present, even empty, when the error carries one
+		body.Availability = e.Availability
+	}
+	writeJSON(w, e.Status(), body)
 }

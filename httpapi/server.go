@@ -29,6 +29,9 @@ func (s *Server) Handler(basePath string) http.Handler {
 	mux.HandleFunc("GET "+cb, s.queryCallbacks)
 	mux.HandleFunc("PUT "+cb+"/{service}/{id}", s.updateCallback)
 	mux.HandleFunc("DELETE "+cb+"/{service}/{id}", s.cancelCallback)
+	mux.HandleFunc("GET "+cb+"/{service}/availability", s.availabilityV1)
+	mux.HandleFunc("GET "+b+"/2/service/callback/{service}/availability", s.availabilityV2)
+	mux.HandleFunc("GET "+b+"/1/service/{service}", s.officeHours)
 	return s.middleware(mux)
 }
 
