@@ -24,6 +24,7 @@ import (
 	"github.com/callbackd/callbackd/callbacks"
 	"github.com/callbackd/callbackd/httpapi"
 	"github.com/callbackd/callbackd/inifile"
+	"github.com/callbackd/callbackd/postgres"
 	"github.com/callbackd/callbackd/sqlite"
 )
 
@@ -111,16 +112,16 @@ func (s *Server) load() (*callbackd.Config, error) {
 	return cfg, nil
 }
 
-// OpenStore opens the store a URL names: sqlite:PATH.
+// OpenStore opens the store a URL names: sqlite:PATH or postgres://...
 func OpenStore(ctx context.Context, url string) (callbackd.Store, error) {
 	switch {
 	case strings.HasPrefix(url, "sqlite:"):
 		path := strings.TrimPrefix(strings.TrimPrefix(url, "sqlite:"), "//")
 		return sqlite.Open(ctx, path)
 	case strings.HasPrefix(url, "postgres://"), strings.HasPrefix(url, "postgresql://"):
-		return nil, fmt.Errorf("storage: PostgreSQL is not available in this version; use sqlite:PATH")
+		return postgres.Open(ctx, url)
 	}
-	return nil, fmt.Errorf("storage: unsupported url %q: use sqlite:PATH", url)
+	return nil, fmt.Errorf("storage: unsupported url %q: use sqlite:PATH or postgres://...", redactURL(url))
 }
 
 // Config is the configuration in force.

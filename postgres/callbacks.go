@@ -1,0 +1,280 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/callbackd/callbackd"
+)
+
+const callbackColumns = `id, service, state, reason, customer_number, desired_time, expiration_time, session_id, submit_attempts, created_at, updated_at, properties, holds`
+
+// querier is what both the pool and a transaction offer, so that one read
+// serves GetCallback and UpdateCallback.
+type querier interface {
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// CreateCallback implements callbackd.Store. The record, its holds, its
+// lookup keys and its events go to the server in one batch inside one
+// transaction: three round trips (BEGIN, batch, COMMIT) however many holds
+// and events there are.
+func (s *Store) CreateCallback(ctx context.Context, cb *callbackd.Callback, events []callbackd.Event) error {
+	props, holds, err := encodeRecord(cb)
+	if err != nil {
+		return err
+	}
+	return s.inTx(ctx, func(tx pgx.Tx) error {
+		b := &pgx.Batch{}
+		// The row comes first: a duplicate id fails here, before any
+		// counter row is locked.
+		b.Queue(`INSERT INTO callbacks (`+callbackColumns+`) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13)`,
+			cb.ID, cb.Service, string(cb.State), string(cb.Reason), cb.CustomerNumber,
+			ms(cb.DesiredTime), ms(cb.ExpirationTime), cb.SessionID, cb.SubmitAttempts,
+			ms(cb.CreatedAt), ms(cb.UpdatedAt), props, holds)
+		queueHolds(b, nil, cb.Holds)
+		if err := queueSideTables(b, cb, events); err != nil {
+			return err
+		}
+		return tx.SendBatch(ctx, b).Close()
+	})
+}
+
+// GetCallback implements callbackd.Store.
+func (s *Store) GetCallback(ctx context.Context, id string) (*callbackd.Callback, error) {
+	var cb *callbackd.Callback
+	err := s.retry(ctx, func() (err error) {
+		cb, err = getCallback(ctx, s.pool, id, "")
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return cb, nil
+}
+
+// getCallback reads one record; suffix is "" or " FOR UPDATE".
+func getCallback(ctx context.Context, q querier, id, suffix string) (*callbackd.Callback, error) {
+	cb, err := scanCallback(q.QueryRow(ctx, `SELECT `+callbackColumns+` FROM callbacks WHERE id = $1`+suffix, id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, callbackd.ErrNotFound
+	}
+	return cb, err
+}
+
+// UpdateCallback implements callbackd.Store. SELECT ... FOR UPDATE locks
+// the row until COMMIT, so updates of one callback from any node queue
+// behind each other and fn always sees the latest committed record. When
+// the server asks for the transaction to be retried, fn runs again on a
+// freshly read record; it is not told about the discarded attempt.
+func (s *Store) UpdateCallback(ctx context.Context, id string, fn func(cb *callbackd.Callback) ([]callbackd.Event, error)) (*callbackd.Callback, error) {
+	var out *callbackd.Callback
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		cb, err := getCallback(ctx, tx, id, " FOR UPDATE")
+		if err != nil {
+			return err
+		}
+		before := slices.Clone(cb.Holds)
+		events, err := fn(cb)
+		if err != nil {
+			return &callerError{err}
+		}
+		props, holds, err := encodeRecord(cb)
+		if err != nil {
+			return err
+		}
+		b := &pgx.Batch{}
+		b.Queue(`UPDATE callbacks SET state=$1, reason=$2, customer_number=$3, desired_time=$4, expiration_time=$5, session_id=$6, submit_attempts=$7, updated_at=$8, properties=$9, holds=$10 WHERE id=$11`,
+			string(cb.State), string(cb.Reason), cb.CustomerNumber, ms(cb.DesiredTime), ms(cb.ExpirationTime),
+			cb.SessionID, cb.SubmitAttempts, ms(cb.UpdatedAt), props, holds, id)
+		queueHolds(b, before, cb.Holds)
+		if err := queueSideTables(b, cb, events); err != nil {
+			return err
+		}
+		if err := tx.SendBatch(ctx, b).Close(); err != nil {
+			return err
+		}
+		out = cb
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// FindCallbacks implements callbackd.Store, with the sqlite store's query:
+// the values of one lookup key are OR-ed, the keys are AND-ed (INTERSECT),
+// or OR-ed (UNION) when q.Any; the key "_id" matches the id itself.
+func (s *Store) FindCallbacks(ctx context.Context, q callbackd.Query) ([]*callbackd.Callback, error) {
+	var where []string
+	var args []any
+	arg := func(v any) string {
+		args = append(args, v)
+		return "$" + strconv.Itoa(len(args))
+	}
+	if len(q.Lookups) > 0 {
+		var subs []string
+		for _, g := range groupLookups(q.Lookups) {
+			if g.key == callbackd.KeyID {
+				subs = append(subs, `SELECT id FROM callbacks WHERE id = ANY(`+arg(g.values)+`)`)
+			} else {
+				subs = append(subs, `SELECT callback_id FROM callback_keys WHERE key = `+arg(g.key)+` AND value = ANY(`+arg(g.values)+`)`)
+			}
+		}
+		op := " INTERSECT "
+		if q.Any {
+			op = " UNION "
+		}
+		where = append(where, "id IN ("+strings.Join(subs, op)+")")
+	}
+	if q.Service != "" {
+		where = append(where, "service = "+arg(q.Service))
+	}
+	if len(q.States) > 0 {
+		states := make([]string, len(q.States))
+		for i, st := range q.States {
+			states[i] = string(st)
+		}
+		if q.NotStates {
+			where = append(where, "state <> ALL("+arg(states)+")")
+		} else {
+			where = append(where, "state = ANY("+arg(states)+")")
+		}
+	}
+	if !q.DesiredFrom.IsZero() {
+		where = append(where, "desired_time >= "+arg(ms(q.DesiredFrom)))
+	}
+	if !q.DesiredTo.IsZero() {
+		where = append(where, "desired_time <= "+arg(ms(q.DesiredTo)))
+	}
+	query := `SELECT ` + callbackColumns + ` FROM callbacks`
+	if len(where) > 0 {
+		query += " WHERE " + strings.Join(where, " AND ")
+	}
+	limit := q.Limit
+	if limit <= 0 {
+		limit = callbackd.DefaultQueryLimit
+	}
+	query += " ORDER BY desired_time, id LIMIT " + arg(limit)
+
+	var out []*callbackd.Callback
+	err := s.retry(ctx, func() error {
+		out = nil
+		rows, err := s.pool.Query(ctx, query, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			cb, err := scanCallback(rows)
+			if err != nil {
+				return err
+			}
+			out = append(out, cb)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+type lookupGroup struct {
+	key    string
+	values []string
+}
+
+// groupLookups gathers the values of each key, in first-seen key order.
+func groupLookups(kvs []callbackd.KeyValue) []lookupGroup {
+	var out []lookupGroup
+	for _, kv := range kvs {
+		i := slices.IndexFunc(out, func(g lookupGroup) bool { return g.key == kv.Key })
+		if i < 0 {
+			out = append(out, lookupGroup{key: kv.Key})
+			i = len(out) - 1
+		}
+		if !slices.Contains(out[i].values, kv.Value) {
+			out[i].values = append(out[i].values, kv.Value)
+		}
+	}
+	return out
+}
+
+func scanCallback(row pgx.Row) (*callbackd.Callback, error) {
+	var cb callbackd.Callback
+	var state, reason, props, holds string
+	var desired, expiration, created, updated int64
+	err := row.Scan(&cb.ID, &cb.Service, &state, &reason, &cb.CustomerNumber, &desired, &expiration,
+		&cb.SessionID, &cb.SubmitAttempts, &created, &updated, &props, &holds)
+	if err != nil {
+		return nil, err
+	}
+	cb.State, cb.Reason = callbackd.State(state), callbackd.Reason(reason)
+	cb.DesiredTime, cb.ExpirationTime = fromMS(desired), fromMS(expiration)
+	cb.CreatedAt, cb.UpdatedAt = fromMS(created), fromMS(updated)
+	if cb.Properties, err = decodeProps(props); err != nil {
+		return nil, err
+	}
+	if holds != "" && holds != "[]" {
+		if err := json.Unmarshal([]byte(holds), &cb.Holds); err != nil {
+			return nil, fmt.Errorf("postgres: corrupt holds of %s: %w", cb.ID, err)
+		}
+	}
+	return &cb, nil
+}
+
+// encodeRecord encodes the JSON columns of a callback.
+func encodeRecord(cb *callbackd.Callback) (props, holds string, err error) {
+	if props, err = encodeProps(cb.Properties); err != nil {
+		return "", "", err
+	}
+	holds = "[]"
+	if len(cb.Holds) > 0 {
+		b, err := json.Marshal(cb.Holds)
+		if err != nil {
+			return "", "", err
+		}
+		holds = string(b)
+	}
+	return props, holds, nil
+}
+
+// ms is the stored form of a time: UTC unix milliseconds, the API's
+// precision, with the zero time as 0, like the sqlite store.
+func ms(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMilli()
+}
+
+func fromMS(v int64) time.Time { return time.UnixMilli(v).UTC() }
+
+func encodeProps(p map[string]string) (string, error) {
+	if len(p) == 0 {
+		return "{}", nil
+	}
+	b, err := json.Marshal(p)
+	return string(b), err
+}
+
+func decodeProps(s string) (map[string]string, error) {
+	p := map[string]string{}
+	if s == "" || s == "{}" {
+		return p, nil
+	}
+	if err := json.Unmarshal([]byte(s), &p); err != nil {
+		return nil, fmt.Errorf("postgres: corrupt properties: %w", err)
+	}
+	return p, nil
+}

@@ -1,0 +1,131 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"math"
+	"slices"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/callbackd/callbackd"
+)
+
+// takeHold adds one to a counter unless it is at $2. When the counter is
+// full the DO UPDATE's WHERE fails and no row comes back. The statement
+// locks the counter row (inserting it if needed) and, under READ
+// COMMITTED, checks the WHERE against the latest committed value after any
+// concurrent holder commits, so the check and the increment are one step
+// for every node: no counter ever passes its limit.
+const takeHold = `INSERT INTO counters (key, value) VALUES ($1, 1)
+	ON CONFLICT (key) DO UPDATE SET value = counters.value + 1 WHERE counters.value < $2
+	RETURNING value`
+
+// releaseHold takes one off a counter. Counters at zero stay as rows: the
+// next take finds them and is an UPDATE rather than an INSERT.
+const releaseHold = `UPDATE counters SET value = value - 1 WHERE key = $1 AND value > 0`
+
+// holdOp is one change of one counter.
+type holdOp struct {
+	take bool
+	hold callbackd.Hold
+}
+
+// holdOps lists the counter changes that move a record from the holds in
+// before to those in after, as the sqlite store does (release what is no
+// longer held, take what is newly held, duplicates counted each time), but
+// sorted by key bytes. Every transaction that touches counters therefore
+// locks their rows in the same order, after its one callback row, so two
+// transactions on any nodes can never each wait for a row the other holds.
+// The sort is stable, so with two full counters the LimitError names the
+// smaller key rather than the first in after.
+func holdOps(before, after []callbackd.Hold) []holdOp {
+	kept := make(map[string]bool, len(after))
+	for _, h := range after {
+		kept[h.Key] = true
+	}
+	was := make(map[string]bool, len(before))
+	var ops []holdOp
+	for _, h := range before {
+		was[h.Key] = true
+		if !kept[h.Key] {
+			ops = append(ops, holdOp{take: false, hold: h})
+		}
+	}
+	for _, h := range after {
+		if !was[h.Key] {
+			ops = append(ops, holdOp{take: true, hold: h})
+		}
+	}
+	slices.SortStableFunc(ops, func(a, b holdOp) int { return strings.Compare(a.hold.Key, b.hold.Key) })
+	return ops
+}
+
+// queueHolds adds the counter changes to b. A take that finds its counter
+// full makes the batch fail with a *callbackd.LimitError, and the caller's
+// transaction rolls back everything, the record included.
+func queueHolds(b *pgx.Batch, before, after []callbackd.Hold) {
+	for _, op := range holdOps(before, after) {
+		if !op.take {
+			b.Queue(releaseHold, op.hold.Key)
+			continue
+		}
+		h := op.hold
+		limit := int64(h.Limit)
+		if limit <= 0 {
+			limit = math.MaxInt64 // unlimited: the WHERE always holds
+		}
+		b.Queue(takeHold, h.Key, limit).QueryRow(func(row pgx.Row) error {
+			var v int64
+			err := row.Scan(&v)
+			if errors.Is(err, pgx.ErrNoRows) {
+				return &callbackd.LimitError{Key: h.Key, Limit: h.Limit}
+			}
+			return err
+		})
+	}
+}
+
+// Counters implements callbackd.Store. Keys compare by bytes (the "C"
+// collation), as in SQLite and Go.
+//
+// PostgreSQL text cannot hold a NUL byte, so a bound containing one (such
+// as key+"\x00", the smallest string after key) cannot be sent as is. No
+// stored key contains a NUL either, so a bound p+"\x00"+r is rewritten
+// exactly: key < p+"\x00"+r is key <= p, and key >= p+"\x00"+r is key > p.
+func (s *Store) Counters(ctx context.Context, from, to string) ([]callbackd.Counter, error) {
+	fromOp, from := rangeBound(from, ">=", ">")
+	toOp, to := rangeBound(to, "<", "<=")
+	query := `SELECT key, value FROM counters WHERE key ` + fromOp + ` $1 AND key ` + toOp + ` $2 ORDER BY key`
+	var out []callbackd.Counter
+	err := s.retry(ctx, func() error {
+		out = nil
+		rows, err := s.pool.Query(ctx, query, from, to)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var c callbackd.Counter
+			if err := rows.Scan(&c.Key, &c.Value); err != nil {
+				return err
+			}
+			out = append(out, c)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// rangeBound cuts bound at its first NUL byte and picks the operator that
+// keeps the comparison exact (see Counters).
+func rangeBound(bound, op, opWithNUL string) (string, string) {
+	if i := strings.IndexByte(bound, 0); i >= 0 {
+		return opWithNUL, bound[:i]
+	}
+	return op, bound
+}
