@@ -2,6 +2,7 @@ package callbackd
 
 import (
 	"context"
+	"strconv"
 	"time"
 )
 
@@ -9,10 +10,47 @@ import (
 // calls the customer (an external orchestration platform over HTTP today,
 // the built-in engine later).
 type Executor interface {
+	// Submit hands a callback to execution and returns the execution
+	// session id (_ors_session_id). The same IdempotencyKey may arrive more
+	// than once after a crash; an executor must start at most one session
+	// per key. A *SubmitError says whether trying again may help.
+	Submit(ctx context.Context, s Submission) (sessionID string, err error)
+
 	// Cancel stops the execution session of a callback that was handed
 	// over. An error means the session may still be running.
 	Cancel(ctx context.Context, cb *Callback) error
 }
+
+// Submission is one attempt to hand a callback to execution.
+type Submission struct {
+	Callback *Callback
+	// Attempt counts submissions of this callback, from 1.
+	Attempt int
+	// IdempotencyKey is "<callback id>-<attempt>".
+	IdempotencyKey string
+	// Params are what execution receives (spec 001: "the provisioned data
+	// for the execution service ... along with the input parameters from
+	// the request"): the service's options, overridden by the request's
+	// allowed ones, plus the callback's properties and fields.
+	Params map[string]string
+	// ProgressURL is where the executor reports state changes (PUT
+	// _callback_state) for this callback.
+	ProgressURL string
+}
+
+// IdempotencyKey builds the key of one submission attempt.
+func IdempotencyKey(id string, attempt int) string {
+	return id + "-" + strconv.Itoa(attempt)
+}
+
+// SubmitError is a failed submission.
+type SubmitError struct {
+	// Retryable is true when the failure may pass (network, 5xx, 429).
+	Retryable bool
+	Message   string
+}
+
+func (e *SubmitError) Error() string { return e.Message }
 
 // EWTProvider estimates how long a customer would wait for an agent, from
 // a _request_queue_time_stat statistic. It decides whether a callback is
