@@ -115,6 +115,7 @@ func (cb *Callback) Transition(to State, reason Reason, now time.Time, source st
 	ev := cb.event(now, EventStateChanged, source)
 	ev.From, ev.To = cb.State, to
 	cb.State = to
+	cb.Holds = slices.DeleteFunc(cb.Holds, func(h Hold) bool { return h.While != "" && h.While != to })
 	if to == StateCompleted {
 		if reason == "" {
 			reason = ReasonNotAvailable
@@ -196,10 +197,23 @@ func (cb *Callback) Accepted(now time.Time, source string) Event {
 // Hold is one unit of a counter. Limit, when positive, is the most the
 // counter may reach when this hold is taken; a store refuses the write with
 // a *LimitError instead of going over it.
+//
+// A hold with a Window is a rate hold instead: one use of Key at At, refused
+// when Limit uses of Key already lie within Window before At (a sliding
+// window). Rate holds are taken when a callback is created, never released
+// and not stored with the callback.
 type Hold struct {
 	Key   string `json:"k"`
 	Limit int    `json:"l,omitempty"`
+	// While, when set, releases the hold when the callback leaves that
+	// state (the queued-callbacks limit counts QUEUED callbacks only).
+	While  State         `json:"w,omitempty"`
+	Window time.Duration `json:"-"`
+	At     time.Time     `json:"-"`
 }
+
+// IsRate reports whether h is a rate hold.
+func (h Hold) IsRate() bool { return h.Window > 0 }
 
 // LimitError is returned by a Store when taking a hold would push its
 // counter over the limit. Nothing of the write is kept.

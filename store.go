@@ -25,7 +25,8 @@ type Store interface {
 	// that concurrent updates of one callback are serialised and fn always
 	// sees the latest record. fn must not do I/O. An error from fn (an
 	// *Error such as INVALID_OPERATION) aborts the update and is returned
-	// as is. Holds fn removed are released and holds it added are taken,
+	// as is. Holds fn removed are released and holds it added are taken
+	// (rate holds only count on create),
 	// with *LimitError when a counter is at its limit. Returns ErrNotFound
 	// when there is no such callback.
 	UpdateCallback(ctx context.Context, id string, fn func(cb *Callback) ([]Event, error)) (*Callback, error)

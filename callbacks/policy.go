@@ -122,11 +122,10 @@ func holdsFor(cb *callbackd.Callback, opts callbackd.ServiceOptions, slot *callb
 	var holds []callbackd.Hold
 	if slot != nil {
 		holds = append(holds, *slot)
-	} else {
-		for _, h := range cb.Holds {
-			if strings.HasPrefix(h.Key, holdSlot) {
-				holds = append(holds, h)
-			}
+	}
+	for _, h := range cb.Holds { // keep what is not recomputed here
+		if (slot == nil || !strings.HasPrefix(h.Key, holdSlot)) && !strings.HasPrefix(h.Key, holdInQueue) {
+			holds = append(holds, h)
 		}
 	}
 	if limit := inQueueLimit(opts); limit > 0 && cb.CustomerNumber != "" {
@@ -136,18 +135,4 @@ func holdsFor(cb *callbackd.Callback, opts callbackd.ServiceOptions, slot *callb
 		})
 	}
 	return holds
-}
-
-// limitError turns a store's LimitError into the API error of the limit.
-func limitError(err error) error {
-	var le *callbackd.LimitError
-	if !errors.As(err, &le) {
-		return err
-	}
-	switch {
-	case strings.HasPrefix(le.Key, holdInQueue):
-		return callbackd.Errorf(callbackd.CodeNumberAlreadyBooked, map[string]any{"max_queued": le.Limit},
-			"There is already %d or more Callbacks QUEUED for this number, please refer to _enable_in_queue_checking for detail.", le.Limit)
-	}
-	return err
 }

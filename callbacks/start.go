@@ -129,9 +129,16 @@ func (m *Manager) Start(ctx context.Context, service string, p Params) (*StartRe
 	}
 	cb.Lookup = lookupValues(cb, opts)
 	cb.Holds = holdsFor(cb, opts, &slot)
+	if state != callbackd.StateCompleted {
+		throttles, err := throttleHolds(svc.Name, opts, g.Location(), p, immediate && state == callbackd.StateQueued, now)
+		if err != nil {
+			return nil, err
+		}
+		cb.Holds = append(cb.Holds, throttles...)
+	}
 
 	if err := m.Store.CreateCallback(ctx, cb, []callbackd.Event{cb.Accepted(now, "api")}); err != nil {
-		return nil, limitError(m.capacityError(ctx, err, svc.Name, g, desired, now))
+		return nil, limitError(m.capacityError(ctx, err, svc.Name, g, desired, now), svc.Name, opts, p)
 	}
 	return &StartResult{Callback: cb, Immediate: immediate && state == callbackd.StateQueued}, nil
 }

@@ -128,5 +128,5 @@ func (m *Manager) Update(ctx context.Context, service, id string, p Params) erro
 		cb.Holds = holdsFor(cb, opts, slot)
 		return events, nil
 	})
-	return limitError(m.capacityError(ctx, err, svc.Name, g, desired, now))
+	return limitError(m.capacityError(ctx, err, svc.Name, g, desired, now), svc.Name, opts, p)
 }

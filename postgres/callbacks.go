@@ -239,8 +239,8 @@ func encodeRecord(cb *callbackd.Callback) (props, holds string, err error) {
 		return "", "", err
 	}
 	holds = "[]"
-	if len(cb.Holds) > 0 {
-		b, err := json.Marshal(cb.Holds)
+	if kept := slices.DeleteFunc(slices.Clone(cb.Holds), callbackd.Hold.IsRate); len(kept) > 0 { // rate holds are uses, not kept
+		b, err := json.Marshal(kept)
 		if err != nil {
 			return "", "", err
 		}

@@ -62,13 +62,26 @@ func holdOps(before, after []callbackd.Hold) []holdOp {
 	return ops
 }
 
+// Rate holds: the first statement locks the key's counter row, so that the
+// second, which gets a fresh snapshot under READ COMMITTED, counts every use
+// committed by whoever held the lock before; the count and the insert are
+// then one statement. Old uses are pruned as the window slides.
+const (
+	lockRate  = `INSERT INTO counters (key, value) VALUES ($1, 0) ON CONFLICT (key) DO UPDATE SET value = counters.value`
+	pruneRate = `DELETE FROM rate_uses WHERE key = $1 AND at <= $2`
+	takeRate  = `INSERT INTO rate_uses (key, at) SELECT $1, $2
+		WHERE (SELECT COUNT(*) FROM rate_uses WHERE key = $1) < $3 RETURNING 1`
+)
+
 // queueHolds adds the counter changes to b. A take that finds its counter
 // full makes the batch fail with a *callbackd.LimitError, and the caller's
 // transaction rolls back everything, the record included.
 func queueHolds(b *pgx.Batch, before, after []callbackd.Hold) {
 	for _, op := range holdOps(before, after) {
 		if !op.take {
-			b.Queue(releaseHold, op.hold.Key)
+			if !op.hold.IsRate() {
+				b.Queue(releaseHold, op.hold.Key)
+			}
 			continue
 		}
 		h := op.hold
@@ -76,7 +89,14 @@ func queueHolds(b *pgx.Batch, before, after []callbackd.Hold) {
 		if limit <= 0 {
 			limit = math.MaxInt64 // unlimited: the WHERE always holds
 		}
-		b.Queue(takeHold, h.Key, limit).QueryRow(func(row pgx.Row) error {
+		query, args := takeHold, []any{h.Key, limit}
+		if h.IsRate() {
+			at := h.At.UnixMilli()
+			b.Queue(lockRate, h.Key)
+			b.Queue(pruneRate, h.Key, at-h.Window.Milliseconds())
+			query, args = takeRate, []any{h.Key, at, limit}
+		}
+		b.Queue(query, args...).QueryRow(func(row pgx.Row) error {
 			var v int64
 			err := row.Scan(&v)
 			if errors.Is(err, pgx.ErrNoRows) {

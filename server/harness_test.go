@@ -89,20 +89,35 @@ func newHarness(t *testing.T, config string) *harness {
 	if err := os.WriteFile(h.cfgPath, []byte(config), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	h.open()
+	return h
+}
+
+// open starts a server on the harness's configuration and database.
+func (h *harness) open() {
+	h.t.Helper()
 	srv, err := server.Open(context.Background(), server.Options{
 		ConfigPath: h.cfgPath, Listen: "127.0.0.1:0", StoreURL: "sqlite:" + h.dbPath,
 		Clock: h.clock, Logger: slog.New(slog.NewTextHandler(h.logs, nil)),
 	})
 	if err != nil {
-		t.Fatalf("server.Open: %v", err)
+		h.t.Fatalf("server.Open: %v", err)
 	}
 	if err := srv.Start(); err != nil {
-		t.Fatal(err)
+		h.t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = srv.Shutdown(context.Background()) })
+	h.t.Cleanup(func() { _ = srv.Shutdown(context.Background()) })
 	h.srv = srv
 	h.base = "http://" + srv.Addr() + "/genesys"
-	return h
+}
+
+// restart stops the server and starts a new one on the same database.
+func (h *harness) restart() {
+	h.t.Helper()
+	if err := h.srv.Shutdown(context.Background()); err != nil {
+		h.t.Fatal(err)
+	}
+	h.open()
 }
 
 type response struct {

@@ -162,3 +162,86 @@ func testCountersRange(t *testing.T, s callbackd.Store) {
 		t.Fatalf("counters %+v", cs)
 	}
 }
+
+func rateTests() []namedTest {
+	return []namedTest{
+		{"RateHoldsSlide", testRateSlides},
+		{"ConcurrentRateHoldsNeverExceedLimit", testRateConcurrent},
+		{"WhileHoldReleasedOnLeavingState", testWhileHold},
+	}
+}
+
+func rate(at time.Time) callbackd.Hold {
+	return callbackd.Hold{Key: "rate/svc/1", Limit: 2, Window: time.Minute, At: at}
+}
+
+func testRateSlides(t *testing.T, s callbackd.Store) {
+	ctx := context.Background()
+	create(t, s, withHolds(newCallback("r1", "svc", "1", t0), rate(t0)))
+	create(t, s, withHolds(newCallback("r2", "svc", "2", t0), rate(t0.Add(10*time.Second))))
+	cb := withHolds(newCallback("r3", "svc", "3", t0), rate(t0.Add(20*time.Second)))
+	var le *callbackd.LimitError
+	if err := s.CreateCallback(ctx, cb, nil); !errors.As(err, &le) || le.Key != "rate/svc/1" || le.Limit != 2 {
+		t.Fatalf("third use within the window: err = %v, want LimitError", err)
+	}
+	// The first use leaves the window at t0+60s.
+	create(t, s, withHolds(newCallback("r4", "svc", "4", t0), rate(t0.Add(61*time.Second))))
+	got, _ := s.GetCallback(ctx, "r1")
+	if len(got.Holds) != 0 {
+		t.Fatalf("a rate hold was stored with the callback: %+v", got.Holds)
+	}
+	// Completing a callback does not give its use back.
+	_, err := s.UpdateCallback(ctx, "r4", func(cb *callbackd.Callback) ([]callbackd.Event, error) {
+		ev, err := cb.Transition(callbackd.StateCompleted, callbackd.ReasonCancelled, t0, "test")
+		return []callbackd.Event{ev}, err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateCallback(ctx, withHolds(newCallback("r5", "svc", "5", t0), rate(t0.Add(62*time.Second))), nil); !errors.As(err, &le) {
+		t.Fatalf("use after a completion: err = %v, want LimitError (uses are not released)", err)
+	}
+}
+
+func testRateConcurrent(t *testing.T, s callbackd.Store) {
+	const limit, tries = 10, 50
+	var ok atomic.Int32
+	var wg sync.WaitGroup
+	for i := 0; i < tries; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			h := callbackd.Hold{Key: "rate/busy", Limit: limit, Window: time.Hour, At: t0.Add(time.Duration(i) * time.Millisecond)}
+			err := s.CreateCallback(context.Background(), withHolds(newCallback(fmt.Sprintf("rc%02d", i), "svc", "1", t0), h), nil)
+			var le *callbackd.LimitError
+			switch {
+			case err == nil:
+				ok.Add(1)
+			case !errors.As(err, &le):
+				t.Error(err)
+			}
+		}(i)
+	}
+	wg.Wait()
+	if ok.Load() != limit {
+		t.Fatalf("accepted %d uses, want exactly %d", ok.Load(), limit)
+	}
+}
+
+func testWhileHold(t *testing.T, s callbackd.Store) {
+	ctx := context.Background()
+	q := callbackd.Hold{Key: "queued/svc", Limit: 1, While: callbackd.StateQueued}
+	cb := newCallback("w1", "svc", "1", t0)
+	cb.State = callbackd.StateQueued
+	create(t, s, withHolds(cb, q, callbackd.Hold{Key: "slot/w"}))
+	_, err := s.UpdateCallback(ctx, "w1", func(cb *callbackd.Callback) ([]callbackd.Event, error) {
+		ev, err := cb.Transition(callbackd.StateRouting, "", t0, "test")
+		return []callbackd.Event{ev}, err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if counter(t, s, "queued/svc") != 0 || counter(t, s, "slot/w") != 1 {
+		t.Fatalf("after leaving QUEUED: queued=%d slot=%d, want 0 and 1", counter(t, s, "queued/svc"), counter(t, s, "slot/w"))
+	}
+}

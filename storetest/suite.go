@@ -61,6 +61,7 @@ func Run(t *testing.T, open Opener) {
 		{"EventsInOrder", testEvents},
 	}
 	tests = append(tests, holdTests()...)
+	tests = append(tests, rateTests()...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := open(t)

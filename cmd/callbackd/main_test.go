@@ -32,6 +32,10 @@ const testConfig = `
 listen = 127.0.0.1:0
 [service.cb]
 _type = ors
+_throttle_callbacks_per_service_1 = 0
+_throttle_callbacks_per_service_2 = 0
+_max_request_by_time_bucket = 100000
+_max_queued_callbacks_per_service = 100000
 `
 
 // child is a callbackd process started by a test.
