@@ -32,6 +32,7 @@ func (s *Server) Handler(basePath string) http.Handler {
 	mux.HandleFunc("GET "+cb+"/{service}/availability", s.availabilityV1)
 	mux.HandleFunc("GET "+b+"/2/service/callback/{service}/availability", s.availabilityV2)
 	mux.HandleFunc("GET "+b+"/1/service/{service}", s.officeHours)
+	mux.HandleFunc("GET "+b+"/1/phonenumber", s.phoneNumber)
 	return s.middleware(mux)
 }
 

@@ -144,3 +144,24 @@ func TestPatternConfigErrors(t *testing.T) {
 		t.Errorf("unknown country: %v", err)
 	}
 }
+
+func TestPhoneNumberQuery(t *testing.T) {
+	h := newHarness(t, policyConfig)
+	r := h.do("GET", "/1/phonenumber?number=06%2012%2034%2056%2078&country=FR", "", "")
+	m := r.wantOK(t)
+	if m["e164"] != "+33612345678" || m["type"] != "MOBILE" || m["countryCode"] != float64(33) || m["region"] != "FR" || m["valid"] != true {
+		t.Errorf("French mobile: %s", r.body)
+	}
+	if tz, _ := m["timeZones"].([]any); len(tz) != 1 || tz[0] != "Europe/Paris" {
+		t.Errorf("time zones %v", m["timeZones"])
+	}
+	m = h.do("GET", "/1/phonenumber?number=1-900-555-1234", "", "").wantOK(t)
+	if m["type"] != "PREMIUM_RATE" || m["e164"] != "+19005551234" {
+		t.Errorf("premium: %v", m)
+	}
+	h.do("GET", "/1/phonenumber?number=abc", "", "").
+		wantError(t, 400, 40010, "BAD_PARAMETER", "Cannot parse phone number [abc]: the string supplied did not seem to be a phone number")
+	h.do("GET", "/1/phonenumber", "", "").wantError(t, 400, 40010, "BAD_PARAMETER", "Missing parameter number")
+	h.do("GET", "/1/phonenumber?number=123&country=ZZ", "", "").
+		wantError(t, 400, 40010, "BAD_PARAMETER", "Invalid country [ZZ]: use an ISO 3166 alpha-2 code such as US or FR")
+}
