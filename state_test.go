@@ -96,3 +96,19 @@ func TestParseTime(t *testing.T) {
 		t.Errorf("FormatTime = %s", got)
 	}
 }
+
+func TestAppendTimeMatchesFormat(t *testing.T) {
+	paris, _ := time.LoadLocation("Europe/Paris")
+	for _, tm := range []time.Time{
+		time.Date(2013, 5, 28, 15, 30, 0, 0, time.UTC), time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC), time.Date(2026, 3, 29, 1, 0, 0, 7e6, paris),
+		time.Date(2026, 10, 25, 2, 30, 0, 123456789, paris), time.Unix(1772434800, 5e8).UTC(),
+	} {
+		if got, want := string(callbackd.AppendTime(nil, tm, false)), tm.Format("2006-01-02T15:04:05.000"); got != want {
+			t.Errorf("AppendTime(%v) = %s, want %s", tm, got, want)
+		}
+		if got, want := string(callbackd.AppendTime(nil, tm.UTC(), true)), tm.UTC().Format(callbackd.TimeLayout); got != want {
+			t.Errorf("AppendTime(%v, utc) = %s, want %s", tm, got, want)
+		}
+	}
+}

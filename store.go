@@ -85,3 +85,15 @@ type Counter struct {
 	Key   string
 	Value int
 }
+
+// Importer is implemented by stores that can write many callbacks in one
+// transaction. Import trusts its input: it counts the callbacks' holds
+// without checking limits and writes no events.
+type Importer interface {
+	Import(ctx context.Context, cbs []*Callback) error
+}
+
+// SlotCounterPrefix starts the keys of capacity-bucket counters. A store
+// may serve these from memory: availability reads a week of them (2,016
+// five-minute buckets) per request.
+const SlotCounterPrefix = "slot/"

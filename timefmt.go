@@ -16,7 +16,30 @@ func FormatTime(t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
-	return t.UTC().Format(TimeLayout)
+	return string(AppendTime(make([]byte, 0, 24), t.UTC(), true))
+}
+
+// AppendTime appends t's date and clock, as they read in t's location, in
+// the layout 2006-01-02T15:04:05.000, followed by "Z" when utc is set. It
+// does what time.Format does for this one layout, several times faster:
+// availability answers format thousands of times per request. Years
+// outside 0-9999 fall back to time.Format.
+func AppendTime(b []byte, t time.Time, utc bool) []byte {
+	y, mo, d := t.Date()
+	if y < 0 || y > 9999 {
+		b = t.AppendFormat(b, "2006-01-02T15:04:05.000")
+	} else {
+		h, mi, s := t.Clock()
+		ms := t.Nanosecond() / 1e6
+		b = append(b, byte('0'+y/1000), byte('0'+y/100%10), byte('0'+y/10%10), byte('0'+y%10), '-',
+			byte('0'+int(mo)/10), byte('0'+int(mo)%10), '-', byte('0'+d/10), byte('0'+d%10), 'T',
+			byte('0'+h/10), byte('0'+h%10), ':', byte('0'+mi/10), byte('0'+mi%10), ':', byte('0'+s/10), byte('0'+s%10), '.',
+			byte('0'+ms/100), byte('0'+ms/10%10), byte('0'+ms%10))
+	}
+	if utc {
+		b = append(b, 'Z')
+	}
+	return b
 }
 
 // inputLayouts are the forms clients send (CLIENTS.md): UTC with or without

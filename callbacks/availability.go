@@ -185,17 +185,13 @@ func (m *Manager) Availability(ctx context.Context, service string, v2 bool, q u
 		}
 		return res, nil
 	}
-	from, to := slotRange(service, slots[0].Start, slots[len(slots)-1].Start.Add(time.Millisecond))
-	counters, err := m.Store.Counters(ctx, from, to)
+	used, err := m.slotUse(ctx, service, slots[0].Start, slots[len(slots)-1].Start.Add(time.Millisecond))
 	if err != nil {
 		return nil, err
 	}
-	used := make(map[string]int, len(counters))
-	for _, c := range counters {
-		used[c.Key] = c.Value
-	}
+	res.Slots = make([]SlotInfo, 0, len(slots))
 	for _, s := range slots {
-		remaining := max(s.Total-used[slotKey(service, s.Start)], 0)
+		remaining := max(s.Total-used[s.Start.UnixMilli()], 0)
 		if remaining == 0 && !(v2 && reportBusy && s.Total > 0) {
 			continue
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -15,13 +16,30 @@ import (
 // and after the desired one (spec 001's example shows four before).
 const proposalsEachSide = 4
 
-const holdSlot = "slot/"
+const holdSlot = callbackd.SlotCounterPrefix
 
 // slotKey names the counter of one bucket of a service. The start time is
 // zero-padded so keys sort in time order and a range of buckets is one
 // index scan.
 func slotKey(service string, start time.Time) string {
 	return fmt.Sprintf("%s%s/%015d", holdSlot, service, start.UnixMilli())
+}
+
+// slotUse returns the units used in the service's buckets starting in
+// [from, to), by bucket start in Unix milliseconds.
+func (m *Manager) slotUse(ctx context.Context, service string, from, to time.Time) (map[int64]int, error) {
+	lo, hi := slotRange(service, from, to)
+	counters, err := m.Store.Counters(ctx, lo, hi)
+	if err != nil {
+		return nil, err
+	}
+	used := make(map[int64]int, len(counters))
+	for _, c := range counters {
+		if ms, err := strconv.ParseInt(c.Key[len(c.Key)-15:], 10, 64); err == nil && len(c.Key) >= 15 {
+			used[ms] = c.Value
+		}
+	}
+	return used, nil
 }
 
 // slotRange is the key range of every bucket of a service starting in
@@ -86,16 +104,11 @@ func (m *Manager) checkOpen(ctx context.Context, service string, g calendar.Grid
 // slots that have room, or SLOT_UNAVAILABLE when there are none.
 func (m *Manager) proposalError(ctx context.Context, service string, g calendar.Grid, slot calendar.Slot, desired, now time.Time, props map[string]any, format string) error {
 	horizon := calendar.ProposalHorizon
-	from, to := slotRange(service, desired.Add(-horizon), desired.Add(horizon))
-	counters, err := m.Store.Counters(ctx, from, to)
+	used, err := m.slotUse(ctx, service, desired.Add(-horizon), desired.Add(horizon))
 	if err != nil {
 		return err
 	}
-	used := make(map[string]int, len(counters))
-	for _, c := range counters {
-		used[c.Key] = c.Value
-	}
-	proposals := g.Propose(desired, func(start time.Time) int { return used[slotKey(service, start)] }, proposalsEachSide, now)
+	proposals := g.Propose(desired, func(start time.Time) int { return used[start.UnixMilli()] }, proposalsEachSide, now)
 	if len(proposals) == 0 {
 		return &callbackd.Error{Code: callbackd.CodeSlotUnavailable, Message: "No time slots available.", Properties: props}
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/callbackd/callbackd"
+	"github.com/callbackd/callbackd/calendar"
 )
 
 // maxRedirects bounds _redirect chains; a longer chain is a configuration
@@ -38,6 +39,32 @@ type StartResult struct {
 // Start validates and stores a new callback (Start-Callback, spec 001).
 // The callback is durable when Start returns.
 func (m *Manager) Start(ctx context.Context, service string, p Params) (*StartResult, error) {
+	n, err := m.prepare(ctx, service, p)
+	if err != nil {
+		return nil, err
+	}
+	if err := m.Store.CreateCallback(ctx, n.cb, []callbackd.Event{n.cb.Accepted(n.now, "api")}); err != nil {
+		return nil, limitError(m.capacityError(ctx, err, n.svc.Name, n.grid, n.cb.DesiredTime, n.now), n.svc.Name, n.opts, n.params)
+	}
+	return &StartResult{Callback: n.cb, Immediate: n.immediate}, nil
+}
+
+// newCallback is a validated callback ready to be stored, with what is
+// needed to explain a refusal by the store.
+type newCallback struct {
+	cb        *callbackd.Callback
+	svc       *callbackd.ServiceConfig
+	opts      callbackd.ServiceOptions
+	grid      calendar.Grid
+	params    Params
+	now       time.Time
+	immediate bool
+}
+
+// prepare runs every check of Start-Callback that does not need the store's
+// transaction, in the order of spec 001, and builds the record with its
+// holds.
+func (m *Manager) prepare(ctx context.Context, service string, p Params) (*newCallback, error) {
 	cfg := m.Config()
 	now := m.Clock.Now().UTC()
 	id := m.newID()
@@ -136,11 +163,8 @@ func (m *Manager) Start(ctx context.Context, service string, p Params) (*StartRe
 		}
 		cb.Holds = append(cb.Holds, throttles...)
 	}
-
-	if err := m.Store.CreateCallback(ctx, cb, []callbackd.Event{cb.Accepted(now, "api")}); err != nil {
-		return nil, limitError(m.capacityError(ctx, err, svc.Name, g, desired, now), svc.Name, opts, p)
-	}
-	return &StartResult{Callback: cb, Immediate: immediate && state == callbackd.StateQueued}, nil
+	return &newCallback{cb: cb, svc: svc, opts: opts, grid: g, params: p, now: now,
+		immediate: immediate && state == callbackd.StateQueued}, nil
 }
 
 // resolveRedirects follows _redirect from the service in the URL to the

@@ -1,13 +1,16 @@
 package httpapi
 
 import (
+	"encoding/json"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/callbackd/callbackd"
 )
 
-// localLayout is how v2 renders localTime (the spec's example: no zone).
+// localLayout is how local times are rendered (the spec's v2 example: no
+// zone).
 const localLayout = "2006-01-02T15:04:05.000"
 
 // availabilityV1 is GET {base}/1/service/callback/{service}/availability:
@@ -18,24 +21,21 @@ func (s *Server) availabilityV1(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	out := make(map[string]int, len(a.Slots)) // encoding/json sorts keys: ascending times
-	for _, sl := range a.Slots {
-		out[callbackd.FormatTime(sl.Start)] = sl.Remaining
+	// Written by hand: slots are already ascending, and a week of buckets
+	// through reflection costs more than the rest of the request.
+	b := make([]byte, 0, 32*len(a.Slots)+2)
+	b = append(b, '{')
+	for i, sl := range a.Slots {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, '"')
+		b = callbackd.AppendTime(b, sl.Start.UTC(), true)
+		b = append(b, '"', ':')
+		b = strconv.AppendInt(b, int64(sl.Remaining), 10)
 	}
-	writeJSON(w, http.StatusOK, out)
-}
-
-type slotV2 struct {
-	UTCTime   string `json:"utcTime"`
-	LocalTime string `json:"localTime"`
-	Capacity  int    `json:"capacity"`
-	Total     int    `json:"total"`
-}
-
-type availabilityV2Body struct {
-	Slots       []slotV2 `json:"slots"`
-	DurationMin int      `json:"durationMin"`
-	Timezone    string   `json:"timezone"`
+	b = append(b, '}', '\n')
+	writeRawJSON(w, b)
 }
 
 // availabilityV2 is GET {base}/2/service/callback/{service}/availability.
@@ -45,14 +45,31 @@ func (s *Server) availabilityV2(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	body := availabilityV2Body{Slots: make([]slotV2, 0, len(a.Slots)), DurationMin: a.Bucket, Timezone: a.Location.String()}
-	for _, sl := range a.Slots {
-		body.Slots = append(body.Slots, slotV2{
-			UTCTime: callbackd.FormatTime(sl.Start), LocalTime: sl.Start.In(a.Location).Format(localLayout),
-			Capacity: sl.Remaining, Total: sl.Total,
-		})
+	// Written by hand, as v1: {"slots":[{"utcTime","localTime","capacity",
+	// "total"}...],"durationMin":N,"timezone":"..."}.
+	tz, _ := json.Marshal(a.Location.String())
+	b := make([]byte, 0, 96*len(a.Slots)+64)
+	b = append(b, `{"slots":[`...)
+	for i, sl := range a.Slots {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"utcTime":"`...)
+		b = callbackd.AppendTime(b, sl.Start.UTC(), true)
+		b = append(b, `","localTime":"`...)
+		b = callbackd.AppendTime(b, sl.Start.In(a.Location), false)
+		b = append(b, `","capacity":`...)
+		b = strconv.AppendInt(b, int64(sl.Remaining), 10)
+		b = append(b, `,"total":`...)
+		b = strconv.AppendInt(b, int64(sl.Total), 10)
+		b = append(b, '}')
 	}
-	writeJSON(w, http.StatusOK, body)
+	b = append(b, `],"durationMin":`...)
+	b = strconv.AppendInt(b, int64(a.Bucket), 10)
+	b = append(b, `,"timezone":`...)
+	b = append(b, tz...)
+	b = append(b, '}', '\n')
+	writeRawJSON(w, b)
 }
 
 type periodBody struct {

@@ -127,6 +127,10 @@ func OpenStore(ctx context.Context, url string) (callbackd.Store, error) {
 // Config is the configuration in force.
 func (s *Server) Config() *callbackd.Config { return s.cfg.Load() }
 
+// Manager runs the use cases (the load tool and benchmarks preload
+// through it).
+func (s *Server) Manager() *callbacks.Manager { return s.manager }
+
 // Store is the open store.
 func (s *Server) Store() callbackd.Store { return s.store }
 

@@ -30,6 +30,8 @@ type Store struct {
 	path string
 	w    *sql.DB // the single writer
 	r    *sql.DB // readers
+	// mirror holds the bucket counters in memory.
+	mirror mirror
 }
 
 var _ callbackd.Store = (*Store)(nil)
@@ -70,6 +72,10 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	}
 	r.SetMaxOpenConns(max(4, runtime.GOMAXPROCS(0)*2))
 	s.r = r
+	if err := s.mirror.load(ctx, w); err != nil {
+		s.Close()
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -134,15 +140,26 @@ func (s *Store) migrate(ctx context.Context) error {
 }
 
 func (s *Store) tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	return s.writeTx(ctx, func(tx *sql.Tx, _ deltas) error { return fn(tx) })
+}
+
+// writeTx runs fn in a write transaction and, once it is committed, applies
+// its changes of mirrored counters.
+func (s *Store) writeTx(ctx context.Context, fn func(tx *sql.Tx, d deltas) error) error {
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return translate(err)
 	}
-	if err := fn(tx); err != nil {
+	d := deltas{}
+	if err := fn(tx, d); err != nil {
 		tx.Rollback()
 		return err
 	}
-	return translate(tx.Commit())
+	if err := translate(tx.Commit()); err != nil {
+		return err
+	}
+	s.mirror.apply(d)
+	return nil
 }
 
 // translate turns driver errors into domain errors by SQLite result code,
@@ -175,7 +192,7 @@ func (s *Store) CreateCallback(ctx context.Context, cb *callbackd.Callback, even
 	if err != nil {
 		return err
 	}
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.writeTx(ctx, func(tx *sql.Tx, d deltas) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO callbacks (`+callbackColumns+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 			cb.ID, cb.Service, string(cb.State), string(cb.Reason), cb.CustomerNumber,
 			ms(cb.DesiredTime), ms(cb.ExpirationTime), cb.SessionID, cb.SubmitAttempts,
@@ -183,7 +200,7 @@ func (s *Store) CreateCallback(ctx context.Context, cb *callbackd.Callback, even
 		if err != nil {
 			return translate(err)
 		}
-		if err := moveHolds(ctx, tx, nil, cb.Holds); err != nil {
+		if err := moveHolds(ctx, tx, d, nil, cb.Holds); err != nil {
 			return err
 		}
 		return writeSideTables(ctx, tx, cb, events)
@@ -193,7 +210,7 @@ func (s *Store) CreateCallback(ctx context.Context, cb *callbackd.Callback, even
 // moveHolds releases the holds in before that are not in after and takes
 // those in after that are not in before, refusing to go over a limit. The
 // conditional upsert makes the check and the increment one statement.
-func moveHolds(ctx context.Context, tx *sql.Tx, before, after []callbackd.Hold) error {
+func moveHolds(ctx context.Context, tx *sql.Tx, d deltas, before, after []callbackd.Hold) error {
 	kept := make(map[string]bool, len(after))
 	for _, h := range after {
 		kept[h.Key] = true
@@ -205,6 +222,7 @@ func moveHolds(ctx context.Context, tx *sql.Tx, before, after []callbackd.Hold) 
 			if _, err := tx.ExecContext(ctx, `UPDATE counters SET value = value - 1 WHERE key = ? AND value > 0`, h.Key); err != nil {
 				return translate(err)
 			}
+			d.add(h.Key, -1)
 		}
 	}
 	for _, h := range after {
@@ -214,6 +232,7 @@ func moveHolds(ctx context.Context, tx *sql.Tx, before, after []callbackd.Hold) 
 		if err := takeHold(ctx, tx, h); err != nil {
 			return err
 		}
+		d.add(h.Key, 1)
 	}
 	return nil
 }
@@ -251,8 +270,8 @@ func takeHold(ctx context.Context, tx *sql.Tx, h callbackd.Hold) error {
 	return nil
 }
 
-// Counters implements callbackd.Store.
-func (s *Store) Counters(ctx context.Context, from, to string) ([]callbackd.Counter, error) {
+// countersFromDB reads a range of counters from the table.
+func (s *Store) countersFromDB(ctx context.Context, from, to string) ([]callbackd.Counter, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT key, value FROM counters WHERE key >= ? AND key < ? ORDER BY key`, from, to)
 	if err != nil {
 		return nil, translate(err)
@@ -311,7 +330,7 @@ func getCallback(ctx context.Context, q queryer, id string) (*callbackd.Callback
 // UpdateCallback implements callbackd.Store.
 func (s *Store) UpdateCallback(ctx context.Context, id string, fn func(cb *callbackd.Callback) ([]callbackd.Event, error)) (*callbackd.Callback, error) {
 	var out *callbackd.Callback
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.writeTx(ctx, func(tx *sql.Tx, d deltas) error {
 		cb, err := getCallback(ctx, tx, id)
 		if err != nil {
 			return err
@@ -335,7 +354,7 @@ func (s *Store) UpdateCallback(ctx context.Context, id string, fn func(cb *callb
 		if err != nil {
 			return translate(err)
 		}
-		if err := moveHolds(ctx, tx, before, cb.Holds); err != nil {
+		if err := moveHolds(ctx, tx, d, before, cb.Holds); err != nil {
 			return err
 		}
 		out = cb
