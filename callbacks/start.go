@@ -147,7 +147,10 @@ func (m *Manager) prepare(ctx context.Context, service string, p Params) (*newCa
 		Properties: make(map[string]string, len(p)),
 	}
 	for k, v := range p {
-		if !reservedOnCreate[k] {
+		// An option the request may not set is dropped rather than kept as
+		// a property, so nothing later can mistake it for configuration.
+		refused := callbackd.KnownServiceOption(k) && !callbackd.RequestMaySet(k, svc.Raw, svc.Options.OverwritableOptions)
+		if !reservedOnCreate[k] && !refused {
 			cb.Properties[k] = v
 		}
 	}

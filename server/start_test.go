@@ -257,9 +257,19 @@ func TestStartOptionsFromRequest(t *testing.T) {
 	t.Run("PolicyOptionNotTakenFromRequest", func(t *testing.T) {
 		// _redirect is unset in "cb" but may only come from a request when
 		// _overwritable_options lists it.
-		id := h.start("cb", map[string]any{"_customer_number": num(), "_redirect": "short"})
+		id := h.start("cb", map[string]any{"_customer_number": num(), "_redirect": "short", "_ors": "http://attacker.example", "_wait_for_agent": "false"})
 		if svc := h.get(id)["_service_name"]; svc != "cb" {
 			t.Errorf("service %s: a request switched the redirect of a service that does not allow it", svc)
+		}
+		p := h.stored(id).Properties
+		if _, ok := p["_ors"]; ok {
+			t.Errorf("a refused option was stored as a property: %v", p)
+		}
+		if _, ok := p["_redirect"]; ok {
+			t.Errorf("a refused option was stored as a property: %v", p)
+		}
+		if p["_wait_for_agent"] != "false" {
+			t.Errorf("an allowed option was not kept: %v", p)
 		}
 	})
 	t.Run("TokenSubstitution", func(t *testing.T) {
