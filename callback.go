@@ -3,6 +3,7 @@ package callbackd
 import (
 	"maps"
 	"slices"
+	"strconv"
 	"time"
 )
 
@@ -25,8 +26,17 @@ type Callback struct {
 	// SessionID is the executor's session (_ors_session_id).
 	SessionID      string
 	SubmitAttempts int
-	CreatedAt      time.Time
-	UpdatedAt      time.Time
+	// DueAt is when the callback is next to be handed to execution; zero
+	// when it is not waiting for that (handed over, finished, or paused).
+	DueAt time.Time
+	// LeaseOwner and LeaseUntil mark a claim by a dispatcher: until then
+	// no other dispatcher may submit the callback. A lease that expires
+	// (its dispatcher died) makes the callback claimable again, with the
+	// next attempt number.
+	LeaseOwner string
+	LeaseUntil time.Time
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
 	// Properties holds every other property, as strings.
 	Properties map[string]string
 	// Holds are the units of limited counters this callback uses: its
@@ -116,6 +126,9 @@ func (cb *Callback) Transition(to State, reason Reason, now time.Time, source st
 	ev.From, ev.To = cb.State, to
 	cb.State = to
 	cb.Holds = slices.DeleteFunc(cb.Holds, func(h Hold) bool { return h.While != "" && h.While != to })
+	if to != StateScheduled && to != StateQueued {
+		cb.DueAt, cb.LeaseOwner, cb.LeaseUntil = time.Time{}, "", time.Time{}
+	}
 	if to == StateCompleted {
 		if reason == "" {
 			reason = ReasonNotAvailable
@@ -224,4 +237,46 @@ type LimitError struct {
 
 func (e *LimitError) Error() string {
 	return "callbackd: limit " + e.Key + " reached"
+}
+
+// Claim leases the callback to a dispatcher for one submission attempt:
+// it becomes QUEUED, its attempt count grows, and no other dispatcher may
+// take it before until. The store writes this before the executor is
+// called, so a crash at any later instant leaves a record of the attempt.
+func (cb *Callback) Claim(now time.Time, owner string, until time.Time) ([]Event, error) {
+	if cb.State != StateScheduled && cb.State != StateQueued {
+		return nil, InvalidOperation(map[string]any{"id": cb.ID, "state": string(cb.State)},
+			"Callback %s cannot be submitted - _callback_state=%s", cb.ID, cb.State)
+	}
+	var events []Event
+	if cb.State == StateScheduled {
+		ev, err := cb.Transition(StateQueued, "", now, "dispatcher")
+		if err != nil {
+			return nil, err
+		}
+		events = append(events, ev)
+	}
+	cb.SubmitAttempts++
+	cb.LeaseOwner, cb.LeaseUntil = owner, until
+	cb.UpdatedAt = now
+	return events, nil
+}
+
+// Submitted records a successful hand-over: the callback now has an
+// execution session and waits for no further submission.
+func (cb *Callback) Submitted(now time.Time, sessionID string) Event {
+	cb.SessionID = sessionID
+	cb.DueAt, cb.LeaseOwner, cb.LeaseUntil = time.Time{}, "", time.Time{}
+	cb.UpdatedAt = now
+	ev := cb.event(now, EventSubmitted, "dispatcher")
+	ev.From, ev.To = cb.State, cb.State
+	ev.Properties = map[string]string{KeySessionID: sessionID, "_attempt": strconv.Itoa(cb.SubmitAttempts)}
+	return ev
+}
+
+// RetryAt releases the lease after a failed attempt and makes the callback
+// due again at t.
+func (cb *Callback) RetryAt(now, t time.Time) {
+	cb.DueAt, cb.LeaseOwner, cb.LeaseUntil = t, "", time.Time{}
+	cb.UpdatedAt = now
 }

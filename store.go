@@ -31,6 +31,13 @@ type Store interface {
 	// when there is no such callback.
 	UpdateCallback(ctx context.Context, id string, fn func(cb *Callback) ([]Event, error)) (*Callback, error)
 
+	// ClaimDue takes up to q.Limit callbacks that are due (DueAt <= q.Now,
+	// SCHEDULED or QUEUED, no live lease), oldest due first, lets fn change
+	// each (the domain's Claim), and writes them with their events in one
+	// transaction. Callbacks another node is claiming at the same moment
+	// are skipped, never taken twice. With q.ID, only that callback.
+	ClaimDue(ctx context.Context, q ClaimQuery, fn func(cb *Callback) ([]Event, error)) ([]*Callback, error)
+
 	// FindCallbacks returns the callbacks matching q, by desired time then id.
 	FindCallbacks(ctx context.Context, q Query) ([]*Callback, error)
 
@@ -67,6 +74,13 @@ type Query struct {
 	DesiredTo   time.Time
 	// Limit caps the result; 0 means the store's default (1000).
 	Limit int
+}
+
+// ClaimQuery selects callbacks to claim.
+type ClaimQuery struct {
+	Now   time.Time
+	Limit int
+	ID    string
 }
 
 // EventQuery selects events.

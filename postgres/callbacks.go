@@ -15,7 +15,7 @@ import (
 	"github.com/callbackd/callbackd"
 )
 
-const callbackColumns = `id, service, state, reason, customer_number, desired_time, expiration_time, session_id, submit_attempts, created_at, updated_at, properties, holds`
+const callbackColumns = `id, service, state, reason, customer_number, desired_time, expiration_time, session_id, submit_attempts, created_at, updated_at, properties, holds, due_at, lease_owner, lease_until`
 
 // querier is what both the pool and a transaction offer, so that one read
 // serves GetCallback and UpdateCallback.
@@ -36,10 +36,10 @@ func (s *Store) CreateCallback(ctx context.Context, cb *callbackd.Callback, even
 		b := &pgx.Batch{}
 		// The row comes first: a duplicate id fails here, before any
 		// counter row is locked.
-		b.Queue(`INSERT INTO callbacks (`+callbackColumns+`) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13)`,
+		b.Queue(`INSERT INTO callbacks (`+callbackColumns+`) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16)`,
 			cb.ID, cb.Service, string(cb.State), string(cb.Reason), cb.CustomerNumber,
 			ms(cb.DesiredTime), ms(cb.ExpirationTime), cb.SessionID, cb.SubmitAttempts,
-			ms(cb.CreatedAt), ms(cb.UpdatedAt), props, holds)
+			ms(cb.CreatedAt), ms(cb.UpdatedAt), props, holds, ms(cb.DueAt), cb.LeaseOwner, ms(cb.LeaseUntil))
 		queueHolds(b, nil, cb.Holds)
 		if err := queueSideTables(b, cb, events); err != nil {
 			return err
@@ -82,27 +82,82 @@ func (s *Store) UpdateCallback(ctx context.Context, id string, fn func(cb *callb
 		if err != nil {
 			return err
 		}
-		before := slices.Clone(cb.Holds)
-		events, err := fn(cb)
-		if err != nil {
-			return &callerError{err}
-		}
-		props, holds, err := encodeRecord(cb)
-		if err != nil {
-			return err
-		}
-		b := &pgx.Batch{}
-		b.Queue(`UPDATE callbacks SET state=$1, reason=$2, customer_number=$3, desired_time=$4, expiration_time=$5, session_id=$6, submit_attempts=$7, updated_at=$8, properties=$9, holds=$10 WHERE id=$11`,
-			string(cb.State), string(cb.Reason), cb.CustomerNumber, ms(cb.DesiredTime), ms(cb.ExpirationTime),
-			cb.SessionID, cb.SubmitAttempts, ms(cb.UpdatedAt), props, holds, id)
-		queueHolds(b, before, cb.Holds)
-		if err := queueSideTables(b, cb, events); err != nil {
-			return err
-		}
-		if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		if err := updateLocked(ctx, tx, cb, fn); err != nil {
 			return err
 		}
 		out = cb
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// updateLocked runs fn on a record whose row tx has locked and writes the
+// result, its holds and its events in one batch.
+func updateLocked(ctx context.Context, tx pgx.Tx, cb *callbackd.Callback, fn func(cb *callbackd.Callback) ([]callbackd.Event, error)) error {
+	before := slices.Clone(cb.Holds)
+	events, err := fn(cb)
+	if err != nil {
+		return &callerError{err}
+	}
+	props, holds, err := encodeRecord(cb)
+	if err != nil {
+		return err
+	}
+	b := &pgx.Batch{}
+	b.Queue(`UPDATE callbacks SET state=$1, reason=$2, customer_number=$3, desired_time=$4, expiration_time=$5, session_id=$6, submit_attempts=$7, updated_at=$8, properties=$9, holds=$10, due_at=$11, lease_owner=$12, lease_until=$13 WHERE id=$14`,
+		string(cb.State), string(cb.Reason), cb.CustomerNumber, ms(cb.DesiredTime), ms(cb.ExpirationTime),
+		cb.SessionID, cb.SubmitAttempts, ms(cb.UpdatedAt), props, holds, ms(cb.DueAt), cb.LeaseOwner, ms(cb.LeaseUntil), cb.ID)
+	queueHolds(b, before, cb.Holds)
+	if err := queueSideTables(b, cb, events); err != nil {
+		return err
+	}
+	return tx.SendBatch(ctx, b).Close()
+}
+
+// ClaimDue implements callbackd.Store. FOR UPDATE SKIP LOCKED lets several
+// nodes claim at once: each locks the due rows it selects, and a row
+// another node holds is skipped rather than waited for, so no callback is
+// claimed twice and no node stalls behind another.
+func (s *Store) ClaimDue(ctx context.Context, q callbackd.ClaimQuery, fn func(cb *callbackd.Callback) ([]callbackd.Event, error)) ([]*callbackd.Callback, error) {
+	var out []*callbackd.Callback
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		out = nil
+		query := `SELECT ` + callbackColumns + ` FROM callbacks WHERE due_at > 0 AND due_at <= $1 AND lease_until <= $1 AND state IN ('SCHEDULED', 'QUEUED')`
+		args := []any{ms(q.Now)}
+		if q.ID != "" {
+			query += ` AND id = $3`
+		}
+		query += ` ORDER BY due_at, id LIMIT $2 FOR UPDATE SKIP LOCKED`
+		args = append(args, max(q.Limit, 1))
+		if q.ID != "" {
+			args = append(args, q.ID)
+		}
+		rows, err := tx.Query(ctx, query, args...)
+		if err != nil {
+			return err
+		}
+		var claimed []*callbackd.Callback
+		for rows.Next() {
+			cb, err := scanCallback(rows)
+			if err != nil {
+				rows.Close()
+				return err
+			}
+			claimed = append(claimed, cb)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for _, cb := range claimed {
+			if err := updateLocked(ctx, tx, cb, fn); err != nil {
+				return err
+			}
+		}
+		out = claimed
 		return nil
 	})
 	if err != nil {
@@ -213,15 +268,21 @@ func groupLookups(kvs []callbackd.KeyValue) []lookupGroup {
 func scanCallback(row pgx.Row) (*callbackd.Callback, error) {
 	var cb callbackd.Callback
 	var state, reason, props, holds string
-	var desired, expiration, created, updated int64
+	var desired, expiration, created, updated, due, leaseUntil int64
 	err := row.Scan(&cb.ID, &cb.Service, &state, &reason, &cb.CustomerNumber, &desired, &expiration,
-		&cb.SessionID, &cb.SubmitAttempts, &created, &updated, &props, &holds)
+		&cb.SessionID, &cb.SubmitAttempts, &created, &updated, &props, &holds, &due, &cb.LeaseOwner, &leaseUntil)
 	if err != nil {
 		return nil, err
 	}
 	cb.State, cb.Reason = callbackd.State(state), callbackd.Reason(reason)
 	cb.DesiredTime, cb.ExpirationTime = fromMS(desired), fromMS(expiration)
 	cb.CreatedAt, cb.UpdatedAt = fromMS(created), fromMS(updated)
+	if due != 0 {
+		cb.DueAt = fromMS(due)
+	}
+	if leaseUntil != 0 {
+		cb.LeaseUntil = fromMS(leaseUntil)
+	}
 	if cb.Properties, err = decodeProps(props); err != nil {
 		return nil, err
 	}

@@ -11,7 +11,7 @@ import (
 // statements, counters added once per key.
 func (s *Store) Import(ctx context.Context, cbs []*callbackd.Callback) error {
 	return s.writeTx(ctx, func(tx *sql.Tx, d deltas) error {
-		ins, err := tx.PrepareContext(ctx, `INSERT INTO callbacks (`+callbackColumns+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`)
+		ins, err := tx.PrepareContext(ctx, insertCallback)
 		if err != nil {
 			return translate(err)
 		}
@@ -23,17 +23,11 @@ func (s *Store) Import(ctx context.Context, cbs []*callbackd.Callback) error {
 		defer key.Close()
 		counts := map[string]int{}
 		for _, cb := range cbs {
-			props, err := encodeProps(cb.Properties)
+			values, err := callbackValues(cb)
 			if err != nil {
 				return err
 			}
-			holds, err := encodeHolds(cb.Holds)
-			if err != nil {
-				return err
-			}
-			if _, err := ins.ExecContext(ctx, cb.ID, cb.Service, string(cb.State), string(cb.Reason), cb.CustomerNumber,
-				ms(cb.DesiredTime), ms(cb.ExpirationTime), cb.SessionID, cb.SubmitAttempts,
-				ms(cb.CreatedAt), ms(cb.UpdatedAt), props, holds); err != nil {
+			if _, err := ins.ExecContext(ctx, values...); err != nil {
 				return translate(err)
 			}
 			for k, v := range cb.Lookup {

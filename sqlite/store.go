@@ -180,24 +180,33 @@ func translate(err error) error {
 	return err
 }
 
-const callbackColumns = `id, service, state, reason, customer_number, desired_time, expiration_time, session_id, submit_attempts, created_at, updated_at, properties, holds`
+const callbackColumns = `id, service, state, reason, customer_number, desired_time, expiration_time, session_id, submit_attempts, created_at, updated_at, properties, holds, due_at, lease_owner, lease_until`
+
+// callbackValues are the values of callbackColumns for a record.
+func callbackValues(cb *callbackd.Callback) ([]any, error) {
+	props, err := encodeProps(cb.Properties)
+	if err != nil {
+		return nil, err
+	}
+	holds, err := encodeHolds(cb.Holds)
+	if err != nil {
+		return nil, err
+	}
+	return []any{cb.ID, cb.Service, string(cb.State), string(cb.Reason), cb.CustomerNumber,
+		ms(cb.DesiredTime), ms(cb.ExpirationTime), cb.SessionID, cb.SubmitAttempts,
+		ms(cb.CreatedAt), ms(cb.UpdatedAt), props, holds, ms(cb.DueAt), cb.LeaseOwner, ms(cb.LeaseUntil)}, nil
+}
+
+const insertCallback = `INSERT INTO callbacks (` + callbackColumns + `) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
 
 // CreateCallback implements callbackd.Store.
 func (s *Store) CreateCallback(ctx context.Context, cb *callbackd.Callback, events []callbackd.Event) error {
-	props, err := encodeProps(cb.Properties)
-	if err != nil {
-		return err
-	}
-	holds, err := encodeHolds(cb.Holds)
+	values, err := callbackValues(cb)
 	if err != nil {
 		return err
 	}
 	return s.writeTx(ctx, func(tx *sql.Tx, d deltas) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO callbacks (`+callbackColumns+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`,
-			cb.ID, cb.Service, string(cb.State), string(cb.Reason), cb.CustomerNumber,
-			ms(cb.DesiredTime), ms(cb.ExpirationTime), cb.SessionID, cb.SubmitAttempts,
-			ms(cb.CreatedAt), ms(cb.UpdatedAt), props, holds)
-		if err != nil {
+		if _, err := tx.ExecContext(ctx, insertCallback, values...); err != nil {
 			return translate(err)
 		}
 		if err := moveHolds(ctx, tx, d, nil, cb.Holds); err != nil {
@@ -331,39 +340,81 @@ func getCallback(ctx context.Context, q queryer, id string) (*callbackd.Callback
 func (s *Store) UpdateCallback(ctx context.Context, id string, fn func(cb *callbackd.Callback) ([]callbackd.Event, error)) (*callbackd.Callback, error) {
 	var out *callbackd.Callback
 	err := s.writeTx(ctx, func(tx *sql.Tx, d deltas) error {
-		cb, err := getCallback(ctx, tx, id)
-		if err != nil {
-			return err
-		}
-		before := slices.Clone(cb.Holds)
-		events, err := fn(cb)
-		if err != nil {
-			return err
-		}
-		props, err := encodeProps(cb.Properties)
-		if err != nil {
-			return err
-		}
-		holds, err := encodeHolds(cb.Holds)
-		if err != nil {
-			return err
-		}
-		_, err = tx.ExecContext(ctx, `UPDATE callbacks SET state=?, reason=?, customer_number=?, desired_time=?, expiration_time=?, session_id=?, submit_attempts=?, updated_at=?, properties=?, holds=? WHERE id=?`,
-			string(cb.State), string(cb.Reason), cb.CustomerNumber, ms(cb.DesiredTime), ms(cb.ExpirationTime),
-			cb.SessionID, cb.SubmitAttempts, ms(cb.UpdatedAt), props, holds, id)
-		if err != nil {
-			return translate(err)
-		}
-		if err := moveHolds(ctx, tx, d, before, cb.Holds); err != nil {
-			return err
-		}
+		cb, err := updateInTx(ctx, tx, d, id, fn)
 		out = cb
-		return writeSideTables(ctx, tx, cb, events)
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
 	return out, nil
+}
+
+// updateInTx reads, changes and writes one callback inside tx.
+func updateInTx(ctx context.Context, tx *sql.Tx, d deltas, id string, fn func(cb *callbackd.Callback) ([]callbackd.Event, error)) (*callbackd.Callback, error) {
+	cb, err := getCallback(ctx, tx, id)
+	if err != nil {
+		return nil, err
+	}
+	before := slices.Clone(cb.Holds)
+	events, err := fn(cb)
+	if err != nil {
+		return nil, err
+	}
+	values, err := callbackValues(cb)
+	if err != nil {
+		return nil, err
+	}
+	// Every column but the id, in callbackColumns order.
+	if _, err := tx.ExecContext(ctx, `UPDATE callbacks SET service=?, state=?, reason=?, customer_number=?, desired_time=?, expiration_time=?,
+		session_id=?, submit_attempts=?, created_at=?, updated_at=?, properties=?, holds=?, due_at=?, lease_owner=?, lease_until=? WHERE id=?`,
+		append(values[1:], id)...); err != nil {
+		return nil, translate(err)
+	}
+	if err := moveHolds(ctx, tx, d, before, cb.Holds); err != nil {
+		return nil, err
+	}
+	return cb, writeSideTables(ctx, tx, cb, events)
+}
+
+// ClaimDue implements callbackd.Store. On the single writer, the select and
+// the updates of one transaction cannot interleave with another claim.
+func (s *Store) ClaimDue(ctx context.Context, q callbackd.ClaimQuery, fn func(cb *callbackd.Callback) ([]callbackd.Event, error)) ([]*callbackd.Callback, error) {
+	var out []*callbackd.Callback
+	err := s.writeTx(ctx, func(tx *sql.Tx, d deltas) error {
+		out = nil
+		query := `SELECT id FROM callbacks WHERE due_at > 0 AND due_at <= ? AND lease_until <= ? AND state IN ('SCHEDULED', 'QUEUED')`
+		args := []any{ms(q.Now), ms(q.Now)}
+		if q.ID != "" {
+			query += ` AND id = ?`
+			args = append(args, q.ID)
+		}
+		query += ` ORDER BY due_at, id LIMIT ?`
+		args = append(args, max(q.Limit, 1))
+		rows, err := tx.QueryContext(ctx, query, args...)
+		if err != nil {
+			return translate(err)
+		}
+		var ids []string
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return translate(err)
+			}
+			ids = append(ids, id)
+		}
+		rows.Close()
+		for _, id := range ids {
+			cb, err := updateInTx(ctx, tx, d, id, fn)
+			if err != nil {
+				return err
+			}
+			out = append(out, cb)
+		}
+		return nil
+	})
+	return out, err
 }
 
 // FindCallbacks implements callbackd.Store.
@@ -481,15 +532,16 @@ type scanner interface{ Scan(dest ...any) error }
 func scanCallback(row scanner) (*callbackd.Callback, error) {
 	var cb callbackd.Callback
 	var state, reason, props, holds string
-	var desired, expiration, created, updated int64
+	var desired, expiration, created, updated, due, leaseUntil int64
 	err := row.Scan(&cb.ID, &cb.Service, &state, &reason, &cb.CustomerNumber, &desired, &expiration,
-		&cb.SessionID, &cb.SubmitAttempts, &created, &updated, &props, &holds)
+		&cb.SessionID, &cb.SubmitAttempts, &created, &updated, &props, &holds, &due, &cb.LeaseOwner, &leaseUntil)
 	if err != nil {
 		return nil, err
 	}
 	cb.State, cb.Reason = callbackd.State(state), callbackd.Reason(reason)
 	cb.DesiredTime, cb.ExpirationTime = time.UnixMilli(desired).UTC(), time.UnixMilli(expiration).UTC()
 	cb.CreatedAt, cb.UpdatedAt = time.UnixMilli(created).UTC(), time.UnixMilli(updated).UTC()
+	cb.DueAt, cb.LeaseUntil = fromMS(due), fromMS(leaseUntil)
 	if cb.Properties, err = decodeProps(props); err != nil {
 		return nil, err
 	}
@@ -499,6 +551,14 @@ func scanCallback(row scanner) (*callbackd.Callback, error) {
 		}
 	}
 	return &cb, nil
+}
+
+// fromMS reads a stored time; 0 is the zero time.
+func fromMS(v int64) time.Time {
+	if v == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(v).UTC()
 }
 
 func ms(t time.Time) int64 {
