@@ -142,16 +142,18 @@ func parseTimeParam(name, value, id string) (time.Time, error) {
 }
 
 // initialState applies spec 001's rule: immediate when the desired time is
-// before now + _request_execution_time_buffer + EWT.
-func (m *Manager) initialState(ctx context.Context, cfg *callbackd.Config, service string, opts callbackd.ServiceOptions, desired, now time.Time) (callbackd.State, error) {
+// before now + _request_execution_time_buffer + EWT. It also returns when
+// the callback is due for submission: now for an immediate one, else
+// desired - buffer - EWT.
+func (m *Manager) initialState(ctx context.Context, cfg *callbackd.Config, service string, opts callbackd.ServiceOptions, desired, now time.Time) (callbackd.State, time.Time, error) {
 	ewt, err := m.ewt(ctx, cfg, service, opts.RequestQueueTimeStat)
 	if err != nil {
-		return "", err
+		return "", time.Time{}, err
 	}
 	if desired.Before(now.Add(opts.RequestExecutionTimeBuffer + ewt)) {
-		return callbackd.StateQueued, nil
+		return callbackd.StateQueued, now, nil
 	}
-	return callbackd.StateScheduled, nil
+	return callbackd.StateScheduled, desired.Add(-opts.RequestExecutionTimeBuffer - ewt), nil
 }
 
 // parseReason reads _callback_reason (or the _reason the spec's ORS sample

@@ -49,3 +49,28 @@ func effectiveOptions(cfg *callbackd.Config, svc *callbackd.ServiceConfig, p Par
 	}
 	return opts, raw, nil
 }
+
+// ExecutionParams are what execution receives for a callback (spec 001:
+// "the provisioned data for the execution service ... along with the input
+// parameters from the request"): the service's options with the request's
+// allowed overrides and $token$ values, then the callback's properties.
+// Options win over a property of the same name, so a stored value can
+// never steer execution (for example _ors) unless the service allows it.
+func ExecutionParams(cfg *callbackd.Config, cb *callbackd.Callback) (callbackd.ServiceOptions, map[string]string, error) {
+	svc, ok := cfg.Service(cb.Service)
+	if !ok || svc.Kind != callbackd.KindCallback {
+		return callbackd.ServiceOptions{}, nil, callbackd.BadConfiguration(cb.Service, "Service undefined: %s", cb.Service)
+	}
+	opts, raw, err := effectiveOptions(cfg, svc, Params(cb.Properties))
+	if err != nil {
+		return opts, nil, err
+	}
+	params := make(map[string]string, len(cb.Properties)+len(raw))
+	for k, v := range cb.Properties {
+		params[k] = v
+	}
+	for k, v := range raw {
+		params[k] = v
+	}
+	return opts, params, nil
+}

@@ -108,7 +108,7 @@ func (m *Manager) prepare(ctx context.Context, service string, p Params) (*newCa
 	if err != nil {
 		return nil, err
 	}
-	state, err := m.initialState(ctx, cfg, svc.Name, opts, desired, now)
+	state, dueAt, err := m.initialState(ctx, cfg, svc.Name, opts, desired, now)
 	if err != nil {
 		return nil, err
 	}
@@ -145,6 +145,9 @@ func (m *Manager) prepare(ctx context.Context, service string, p Params) (*newCa
 		DesiredTime:    desired, ExpirationTime: desired.Add(opts.TTL),
 		CreatedAt: now, UpdatedAt: now,
 		Properties: make(map[string]string, len(p)),
+	}
+	if state == callbackd.StateScheduled || state == callbackd.StateQueued {
+		cb.DueAt = dueAt // a forced ROUTING, PROCESSING... is handled elsewhere
 	}
 	for k, v := range p {
 		// An option the request may not set is dropped rather than kept as

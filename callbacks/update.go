@@ -3,6 +3,7 @@ package callbacks
 import (
 	"context"
 	"strings"
+	"time"
 
 	"github.com/callbackd/callbackd"
 )
@@ -54,6 +55,7 @@ func (m *Manager) Update(ctx context.Context, service, id string, p Params) erro
 	// Everything that needs parsing or I/O happens before the transaction.
 	var desired = cb.DesiredTime
 	var newState callbackd.State
+	var dueAt time.Time
 	var reason callbackd.Reason
 	var slot *callbackd.Hold
 	g, err := grid(cfg, svc.Name, opts)
@@ -67,7 +69,7 @@ func (m *Manager) Update(ctx context.Context, service, id string, p Params) erro
 		if err := checkDesiredTime(cfg, id, desired, now); err != nil {
 			return err
 		}
-		if newState, err = m.initialState(ctx, cfg, svc.Name, opts, desired, now); err != nil {
+		if newState, dueAt, err = m.initialState(ctx, cfg, svc.Name, opts, desired, now); err != nil {
 			return err
 		}
 		if cb.State == callbackd.StateScheduled { // else Reschedule refuses below
@@ -103,6 +105,7 @@ func (m *Manager) Update(ctx context.Context, service, id string, p Params) erro
 			if err != nil {
 				return nil, err
 			}
+			cb.DueAt = dueAt
 			events = append(events, evs...)
 		case hasState && newState != cb.State:
 			ev, err := cb.Transition(newState, reason, now, "api")
