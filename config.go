@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/callbackd/callbackd/calendar"
 	"github.com/callbackd/callbackd/numbers"
@@ -15,9 +16,11 @@ import (
 // reload builds a new one and swaps it in, so a request sees one consistent
 // configuration from start to end.
 type Config struct {
-	Server   ServerConfig
-	Storage  StorageConfig
-	Callback AppOptions
+	Server     ServerConfig
+	Storage    StorageConfig
+	Callback   AppOptions
+	Executor   ExecutorConfig
+	Dispatcher DispatcherConfig
 	// Services by name (the part after "service." in the section name).
 	Services map[string]*ServiceConfig
 	// Patterns are the [pattern.NAME] groups for _exceptions, compiled.
@@ -32,6 +35,24 @@ type ServerConfig struct {
 	BasePath string
 	// MaxBodyBytes bounds every request body.
 	MaxBodyBytes int64
+	// PublicURL is how execution platforms reach this service (progress
+	// reports); default http://{listen}.
+	PublicURL string
+}
+
+// ExecutorConfig is the [executor] section: how callbackd talks to
+// execution platforms.
+type ExecutorConfig struct {
+	// Token, when set, is sent as "Authorization: Bearer <token>".
+	Token string
+}
+
+// DispatcherConfig is the [dispatcher] section.
+type DispatcherConfig struct {
+	Lease        time.Duration
+	Batch        int
+	Workers      int
+	MaxPerSecond int
 }
 
 // StorageConfig is the [storage] section.
@@ -109,12 +130,13 @@ const DefaultBasePath = "/genesys"
 // an operator all there is to fix.
 func NewConfig(sections []Section) (*Config, error) {
 	cfg := &Config{
-		Server:   ServerConfig{Listen: "127.0.0.1:8080", BasePath: DefaultBasePath, MaxBodyBytes: 64 << 10},
-		Storage:  StorageConfig{URL: "sqlite:callbackd.db"},
-		Callback: DefaultAppOptions(),
-		Services: map[string]*ServiceConfig{},
-		Patterns: map[string]*numbers.Group{},
-		Users:    map[string]string{},
+		Server:     ServerConfig{Listen: "127.0.0.1:8080", BasePath: DefaultBasePath, MaxBodyBytes: 64 << 10},
+		Storage:    StorageConfig{URL: "sqlite:callbackd.db"},
+		Dispatcher: DispatcherConfig{Lease: time.Minute, Batch: 100, Workers: 16, MaxPerSecond: 200},
+		Callback:   DefaultAppOptions(),
+		Services:   map[string]*ServiceConfig{},
+		Patterns:   map[string]*numbers.Group{},
+		Users:      map[string]string{},
 	}
 	var errs ConfigErrors
 	var services []Section
@@ -131,6 +153,16 @@ func NewConfig(sections []Section) (*Config, error) {
 					errs = append(errs, unknownOption(sec.Name, kv))
 				}
 			}
+		case sec.Name == "executor":
+			for _, kv := range sec.Keys {
+				if kv.Key == "token" {
+					cfg.Executor.Token = kv.Value
+				} else {
+					errs = append(errs, unknownOption(sec.Name, kv))
+				}
+			}
+		case sec.Name == "dispatcher":
+			errs = append(errs, cfg.Dispatcher.parse(sec)...)
 		case sec.Name == "callback":
 			for _, kv := range sec.Keys {
 				appRaw[kv.Key] = kv.Value
@@ -207,6 +239,13 @@ func (s *ServerConfig) parse(sec Section) []OptionError {
 				errs = append(errs, OptionError{sec.Name, kv.Key, kv.Value, "must be a URL path such as /genesys"})
 			}
 			s.BasePath = p
+		case "public_url":
+			u := strings.TrimRight(strings.TrimSpace(kv.Value), "/")
+			if !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {
+				errs = append(errs, OptionError{sec.Name, kv.Key, kv.Value, "must be an http:// or https:// URL"})
+				continue
+			}
+			s.PublicURL = u
 		case "max_body_bytes":
 			n, err := strconv.ParseInt(kv.Value, 10, 64)
 			if err != nil || n < 1024 {
@@ -214,6 +253,41 @@ func (s *ServerConfig) parse(sec Section) []OptionError {
 				continue
 			}
 			s.MaxBodyBytes = n
+		default:
+			errs = append(errs, unknownOption(sec.Name, kv))
+		}
+	}
+	return errs
+}
+
+func (d *DispatcherConfig) parse(sec Section) []OptionError {
+	var errs []OptionError
+	for _, kv := range sec.Keys {
+		n, err := strconv.Atoi(strings.TrimSpace(kv.Value))
+		bad := func(msg string) { errs = append(errs, OptionError{sec.Name, kv.Key, kv.Value, msg}) }
+		switch kv.Key {
+		case "lease":
+			if err != nil || n < 15 {
+				bad("must be an integer of at least 15 (seconds; it must outlive a submission)")
+				continue
+			}
+			d.Lease = time.Duration(n) * time.Second
+		case "batch", "workers":
+			if err != nil || n < 1 || n > 10000 {
+				bad("must be an integer from 1 to 10000")
+				continue
+			}
+			if kv.Key == "batch" {
+				d.Batch = n
+			} else {
+				d.Workers = n
+			}
+		case "max_per_second":
+			if err != nil || n < 0 {
+				bad("must be a non-negative integer (0: no bound)")
+				continue
+			}
+			d.MaxPerSecond = n
 		default:
 			errs = append(errs, unknownOption(sec.Name, kv))
 		}

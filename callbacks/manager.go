@@ -41,6 +41,9 @@ type Manager struct {
 	// NewID makes callback ids; nil uses time-ordered UUIDs (v7), which
 	// keep the store's primary-key index append-mostly.
 	NewID func() string
+	// SubmitNow hands an immediate callback to execution within the
+	// request (the dispatcher's); nil leaves it to the dispatch loop.
+	SubmitNow func(ctx context.Context, id string) error
 }
 
 func (m *Manager) newID() string {

@@ -46,6 +46,13 @@ func (m *Manager) Start(ctx context.Context, service string, p Params) (*StartRe
 	if err := m.Store.CreateCallback(ctx, n.cb, []callbackd.Event{n.cb.Accepted(n.now, "api")}); err != nil {
 		return nil, limitError(m.capacityError(ctx, err, n.svc.Name, n.grid, n.cb.DesiredTime, n.now), n.svc.Name, n.opts, n.params)
 	}
+	// The callback is durable. An immediate one is handed to execution
+	// before answering, as GMS did: a failure is the client's 50006/50030.
+	if n.immediate && dispatched(n.opts) && m.SubmitNow != nil {
+		if err := m.SubmitNow(ctx, n.cb.ID); err != nil {
+			return nil, err
+		}
+	}
 	return &StartResult{Callback: n.cb, Immediate: n.immediate}, nil
 }
 
@@ -146,7 +153,7 @@ func (m *Manager) prepare(ctx context.Context, service string, p Params) (*newCa
 		CreatedAt: now, UpdatedAt: now,
 		Properties: make(map[string]string, len(p)),
 	}
-	if state == callbackd.StateScheduled || state == callbackd.StateQueued {
+	if dispatched(opts) && (state == callbackd.StateScheduled || state == callbackd.StateQueued) {
 		cb.DueAt = dueAt // a forced ROUTING, PROCESSING... is handled elsewhere
 	}
 	for k, v := range p {
@@ -243,3 +250,9 @@ func (m *Manager) copyFrom(ctx context.Context, service, src string, p Params, n
 	}
 	return merged, nil
 }
+
+// dispatched reports whether callbackd hands the service's callbacks to
+// execution: only when it knows where (_ors). Without it, callbacks are
+// stored and served, and an external system drives their state with PUT,
+// as with the spec's externally handled life cycle.
+func dispatched(opts callbackd.ServiceOptions) bool { return opts.ORS != "" }

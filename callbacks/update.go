@@ -105,7 +105,9 @@ func (m *Manager) Update(ctx context.Context, service, id string, p Params) erro
 			if err != nil {
 				return nil, err
 			}
-			cb.DueAt = dueAt
+			if dispatched(opts) {
+				cb.DueAt = dueAt
+			}
 			events = append(events, evs...)
 		case hasState && newState != cb.State:
 			ev, err := cb.Transition(newState, reason, now, "api")

@@ -50,7 +50,7 @@ func TestCancel(t *testing.T) {
 		id := h.start("cb", map[string]any{"_customer_number": num()})
 		h.json("PUT", "/1/service/callback/cb/"+id, map[string]any{"_ors_session_id": "ors-1", "_callback_state": "ROUTING"}).wantOK(t)
 		h.do("DELETE", "/1/service/callback/cb/"+id, "", "").
-			wantError(t, 400, 40020, "INVALID_OPERATION", "Callback "+id+" cannot be cancelled - unable to process ORS cancel request : no execution service is configured")
+			wantError(t, 400, 40020, "INVALID_OPERATION", "Callback "+id+" cannot be cancelled - unable to process ORS cancel request : no ORS URL for service cb (option _ors)")
 		if st := h.get(id)["_callback_state"]; st != "ROUTING" {
 			t.Fatalf("failed cancel changed the state to %s", st)
 		}

@@ -99,6 +99,10 @@ func (h *harness) open() {
 	srv, err := server.Open(context.Background(), server.Options{
 		ConfigPath: h.cfgPath, Listen: "127.0.0.1:0", StoreURL: "sqlite:" + h.dbPath,
 		Clock: h.clock, Logger: slog.New(slog.NewTextHandler(h.logs, nil)),
+		// Tests run the dispatch loop themselves (RunOnce), and waits
+		// between attempts move the clock instead of sleeping.
+		NoDispatch: true,
+		Sleep:      func(_ context.Context, d time.Duration) bool { h.clock.Advance(d); return true },
 	})
 	if err != nil {
 		h.t.Fatalf("server.Open: %v", err)
@@ -265,3 +269,6 @@ func loadConfigText(t *testing.T, text string) (*callbackd.Config, error) {
 	}
 	return inifile.Load(path)
 }
+
+// executorOf is the server's executor (to build extra dispatchers).
+func executorOf(h *harness) callbackd.Executor { return h.srv.Manager().Executor }

@@ -10,11 +10,14 @@ package server
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -22,8 +25,10 @@ import (
 
 	"github.com/callbackd/callbackd"
 	"github.com/callbackd/callbackd/callbacks"
+	"github.com/callbackd/callbackd/dispatch"
 	"github.com/callbackd/callbackd/httpapi"
 	"github.com/callbackd/callbackd/inifile"
+	"github.com/callbackd/callbackd/ors"
 	"github.com/callbackd/callbackd/postgres"
 	"github.com/callbackd/callbackd/sqlite"
 )
@@ -38,18 +43,23 @@ type Options struct {
 	StoreURL string
 	Clock    callbackd.Clock
 	Logger   *slog.Logger
+	// NoDispatch keeps the dispatch loop stopped (tests drive it).
+	NoDispatch bool
+	// Sleep replaces the dispatcher's waits between attempts (tests).
+	Sleep func(ctx context.Context, d time.Duration) bool
 }
 
 // Server is a running callbackd.
 type Server struct {
-	opts    Options
-	log     *slog.Logger
-	cfg     atomic.Pointer[callbackd.Config]
-	store   callbackd.Store
-	manager *callbacks.Manager
-	http    *http.Server
-	ln      net.Listener
-	served  chan error
+	opts       Options
+	log        *slog.Logger
+	cfg        atomic.Pointer[callbackd.Config]
+	store      callbackd.Store
+	manager    *callbacks.Manager
+	dispatcher *dispatch.Dispatcher
+	http       *http.Server
+	ln         net.Listener
+	served     chan error
 
 	reloadMu sync.Mutex
 	stamp    fileStamp
@@ -83,7 +93,14 @@ func Open(ctx context.Context, opts Options) (*Server, error) {
 		return nil, err
 	}
 	s.store = store
-	s.manager = &callbacks.Manager{Store: store, Clock: opts.Clock, Config: s.Config}
+	exec := ors.New(ors.Options{Token: cfg.Executor.Token, URLFor: ors.ConfiguredURL(s.Config)})
+	s.dispatcher = dispatch.New(dispatch.Options{
+		Store: store, Executor: exec, Clock: opts.Clock, Config: s.Config, Logger: s.log,
+		Owner: nodeID(), Lease: cfg.Dispatcher.Lease, Batch: cfg.Dispatcher.Batch,
+		Workers: cfg.Dispatcher.Workers, MaxPerSecond: cfg.Dispatcher.MaxPerSecond,
+		ProgressURL: s.progressURL, Sleep: opts.Sleep,
+	})
+	s.manager = &callbacks.Manager{Store: store, Clock: opts.Clock, Config: s.Config, Executor: exec, SubmitNow: s.dispatcher.SubmitNow}
 	api := &httpapi.Server{Manager: s.manager, Config: s.Config, Logger: s.log}
 	s.http = &http.Server{
 		Handler:           api.Handler(cfg.Server.BasePath),
@@ -143,8 +160,38 @@ func (s *Server) Start() error {
 	s.ln = ln
 	s.served = make(chan error, 1)
 	go func() { s.served <- s.http.Serve(ln) }()
+	if !s.opts.NoDispatch {
+		s.dispatcher.Start()
+	}
 	s.log.Info("callbackd listening", "addr", ln.Addr().String(), "base_path", s.Config().Server.BasePath, "store", redactURL(s.Config().Storage.URL))
 	return nil
+}
+
+// Dispatcher is the dispatch loop (tests drive RunOnce themselves).
+func (s *Server) Dispatcher() *dispatch.Dispatcher { return s.dispatcher }
+
+// progressURL is where a platform reports a callback's progress.
+func (s *Server) progressURL(cb *callbackd.Callback) string {
+	cfg := s.Config()
+	base := cfg.Server.PublicURL
+	if base == "" {
+		addr := cfg.Server.Listen
+		if s.ln != nil {
+			addr = s.ln.Addr().String()
+		}
+		base = "http://" + addr
+	}
+	return base + cfg.Server.BasePath + "/1/service/callback/" + url.PathEscape(cb.Service) + "/" + url.PathEscape(cb.ID)
+}
+
+// nodeID names this process in dispatcher leases: host and pid, plus a
+// random suffix so a restarted process never mistakes an old lease for its
+// own.
+func nodeID() string {
+	host, _ := os.Hostname()
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return fmt.Sprintf("%s-%d-%x", host, os.Getpid(), b)
 }
 
 // Addr is the address the server listens on (useful with port 0).
@@ -161,6 +208,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 				herr = errors.Join(herr, err)
 			}
 		}
+		s.dispatcher.Stop() // finishes and records submissions in flight
 		s.closeErr = errors.Join(herr, s.store.Close())
 		s.log.Info("callbackd stopped")
 	})

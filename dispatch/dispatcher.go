@@ -1,0 +1,262 @@
+package dispatch
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/callbackd/callbackd"
+	"github.com/callbackd/callbackd/callbacks"
+)
+
+// Options configure a Dispatcher. Store, Executor, Clock and Config are
+// required.
+type Options struct {
+	Store    callbackd.Store
+	Executor callbackd.Executor
+	Clock    callbackd.Clock
+	Config   func() *callbackd.Config
+	Logger   *slog.Logger
+	// Owner names this node in leases; it must differ between nodes.
+	Owner string
+	// Lease is how long a claim protects an attempt (default 60 s).
+	Lease time.Duration
+	// Batch bounds one claim (default 100).
+	Batch int
+	// Workers bound concurrent submissions (default 16).
+	Workers int
+	// Poll is the longest wait between two claims when nothing wakes the
+	// loop (default 1 s).
+	Poll time.Duration
+	// MaxPerSecond bounds submissions per second, so that a backlog after
+	// downtime does not flood the agents (0: no bound).
+	MaxPerSecond int
+	// ProgressURL gives the URL a platform reports progress to.
+	ProgressURL func(cb *callbackd.Callback) string
+	// Backoff gives the wait before retrying attempt n (default: 1 s
+	// doubling, at most 5 min).
+	Backoff func(attempt int) time.Duration
+	// Sleep waits d or until ctx ends (default: a timer). SubmitNow uses it
+	// between attempts; tests move their clock instead.
+	Sleep func(ctx context.Context, d time.Duration) bool
+}
+
+// Dispatcher moves due callbacks to execution.
+type Dispatcher struct {
+	o    Options
+	wake chan struct{}
+	stop context.CancelFunc
+	done chan struct{}
+	once sync.Once
+}
+
+// New returns a dispatcher; call Start to run its loop.
+func New(o Options) *Dispatcher {
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.Lease <= 0 {
+		o.Lease = time.Minute
+	}
+	if o.Batch <= 0 {
+		o.Batch = 100
+	}
+	if o.Workers <= 0 {
+		o.Workers = 16
+	}
+	if o.Poll <= 0 {
+		o.Poll = time.Second
+	}
+	if o.Backoff == nil {
+		o.Backoff = func(n int) time.Duration { return min(time.Second<<min(max(n-1, 0), 16), 5*time.Minute) }
+	}
+	if o.Sleep == nil {
+		o.Sleep = sleep
+	}
+	if o.ProgressURL == nil {
+		o.ProgressURL = func(*callbackd.Callback) string { return "" }
+	}
+	return &Dispatcher{o: o, wake: make(chan struct{}, 1)}
+}
+
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
+// Wake makes the loop claim now (a new immediate callback, a resume).
+func (d *Dispatcher) Wake() {
+	select {
+	case d.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Start runs the claim loop in the background until Stop.
+func (d *Dispatcher) Start() {
+	ctx, cancel := context.WithCancel(context.Background())
+	d.stop, d.done = cancel, make(chan struct{})
+	go func() {
+		defer close(d.done)
+		for ctx.Err() == nil {
+			started := time.Now()
+			n, err := d.RunOnce(ctx)
+			if err != nil && ctx.Err() == nil {
+				d.o.Logger.Error("dispatch: claim failed", "error", err)
+			}
+			if n == d.o.Batch && err == nil {
+				// A full batch: more is due. Keep to the rate bound.
+				if d.o.MaxPerSecond > 0 {
+					d.o.Sleep(ctx, time.Duration(n)*time.Second/time.Duration(d.o.MaxPerSecond)-time.Since(started))
+				}
+				continue
+			}
+			t := time.NewTimer(d.o.Poll)
+			select {
+			case <-ctx.Done():
+			case <-d.wake:
+			case <-t.C:
+			}
+			t.Stop()
+		}
+	}()
+}
+
+// Stop ends the loop and waits for submissions in flight. Safe to call
+// more than once, and without Start.
+func (d *Dispatcher) Stop() {
+	d.once.Do(func() {
+		if d.stop != nil {
+			d.stop()
+			<-d.done
+		}
+	})
+}
+
+// RunOnce claims one batch of due callbacks and submits them, at most
+// Workers at a time. It returns how many it claimed.
+func (d *Dispatcher) RunOnce(ctx context.Context) (int, error) {
+	claimed, err := d.claim(ctx, "")
+	if err != nil {
+		return 0, err
+	}
+	sem := make(chan struct{}, d.o.Workers)
+	var wg sync.WaitGroup
+	for _, cb := range claimed {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func(cb *callbackd.Callback) {
+			defer func() { <-sem; wg.Done() }()
+			// Submissions finish even when the loop is stopping: a result
+			// that is not recorded would cost a second attempt.
+			d.submit(context.WithoutCancel(ctx), cb)
+		}(cb)
+	}
+	wg.Wait()
+	return len(claimed), nil
+}
+
+func (d *Dispatcher) claim(ctx context.Context, id string) ([]*callbackd.Callback, error) {
+	now := d.o.Clock.Now().UTC()
+	limit := d.o.Batch
+	if id != "" {
+		limit = 1
+	}
+	return d.o.Store.ClaimDue(ctx, callbackd.ClaimQuery{Now: now, Limit: limit, ID: id},
+		func(cb *callbackd.Callback) ([]callbackd.Event, error) {
+			return cb.Claim(now, d.o.Owner, now.Add(d.o.Lease))
+		})
+}
+
+// outcome is what one attempt ended in.
+type outcome struct {
+	done      bool  // submitted, cancelled meanwhile, or lease lost
+	retryable bool  // failed, and will be retried
+	err       error // the failure, when it is final
+	max       int
+}
+
+var errLeaseLost = errors.New("lease lost")
+
+// submit runs one attempt of a claimed callback and records its result.
+func (d *Dispatcher) submit(ctx context.Context, cb *callbackd.Callback) outcome {
+	cfg := d.o.Config()
+	attempt := cb.SubmitAttempts
+	opts, params, err := callbacks.ExecutionParams(cfg, cb)
+	if err != nil {
+		// The service vanished from the configuration (a reload): keep the
+		// callback and try again later rather than fail it.
+		d.o.Logger.Error("dispatch: cannot build submission", "id", cb.ID, "service", cb.Service, "error", err)
+		d.record(ctx, cb, func(c *callbackd.Callback, now time.Time) []callbackd.Event {
+			c.RetryAt(now, now.Add(time.Minute))
+			c.SubmitAttempts-- // not an attempt: nothing was sent
+			return nil
+		})
+		return outcome{done: true}
+	}
+	sub := callbackd.Submission{Callback: cb, Attempt: attempt, IdempotencyKey: callbackd.IdempotencyKey(cb.ID, attempt),
+		Params: params, ProgressURL: d.o.ProgressURL(cb)}
+	session, serr := d.o.Executor.Submit(ctx, sub)
+	if serr == nil {
+		var cancelled bool
+		d.record(ctx, cb, func(c *callbackd.Callback, now time.Time) []callbackd.Event {
+			if c.State == callbackd.StateCompleted {
+				cancelled = true
+				return nil
+			}
+			return []callbackd.Event{c.Submitted(now, session)}
+		})
+		if cancelled { // cancelled while the submission was in flight
+			gone := cb.Clone()
+			gone.SessionID = session
+			if err := d.o.Executor.Cancel(ctx, gone); err != nil {
+				d.o.Logger.Error("dispatch: callback cancelled during submission; cancelling its session failed", "id", cb.ID, "session", session, "error", err)
+			}
+		}
+		return outcome{done: true}
+	}
+	retryable := true
+	var se *callbackd.SubmitError
+	if errors.As(serr, &se) {
+		retryable = se.Retryable
+	}
+	d.o.Logger.Warn("dispatch: submission failed", "id", cb.ID, "attempt", attempt, "max", opts.MaxORSSubmitAttempts, "retryable", retryable, "error", serr)
+	if retryable && attempt < opts.MaxORSSubmitAttempts {
+		d.record(ctx, cb, func(c *callbackd.Callback, now time.Time) []callbackd.Event {
+			c.RetryAt(now, now.Add(d.o.Backoff(attempt)))
+			return nil
+		})
+		return outcome{retryable: true, max: opts.MaxORSSubmitAttempts}
+	}
+	d.record(ctx, cb, func(c *callbackd.Callback, now time.Time) []callbackd.Event {
+		ev, err := c.Transition(callbackd.StateCompleted, callbackd.ReasonSubmitError, now, "dispatcher")
+		if err != nil {
+			return nil
+		}
+		ev.Properties = map[string]string{"message": serr.Error(), "_attempt": strconv.Itoa(attempt)}
+		return []callbackd.Event{ev}
+	})
+	return outcome{err: serr, max: opts.MaxORSSubmitAttempts}
+}
+
+// record writes the result of an attempt, if the lease is still ours.
+func (d *Dispatcher) record(ctx context.Context, claimed *callbackd.Callback, change func(c *callbackd.Callback, now time.Time) []callbackd.Event) {
+	_, err := d.o.Store.UpdateCallback(ctx, claimed.ID, func(c *callbackd.Callback) ([]callbackd.Event, error) {
+		if c.State != callbackd.StateCompleted && (c.LeaseOwner != d.o.Owner || c.SubmitAttempts != claimed.SubmitAttempts) {
+			return nil, errLeaseLost
+		}
+		return change(c, d.o.Clock.Now().UTC()), nil
+	})
+	if err != nil {
+		d.o.Logger.Error("dispatch: recording an attempt failed", "id", claimed.ID, "attempt", claimed.SubmitAttempts, "error", err)
+	}
+}
