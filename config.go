@@ -267,8 +267,8 @@ func (d *DispatcherConfig) parse(sec Section) []OptionError {
 		bad := func(msg string) { errs = append(errs, OptionError{sec.Name, kv.Key, kv.Value, msg}) }
 		switch kv.Key {
 		case "lease":
-			if err != nil || n < 15 {
-				bad("must be an integer of at least 15 (seconds; it must outlive a submission)")
+			if err != nil || n < 1 {
+				bad("must be a positive integer (seconds; keep it well above the executor's 10 s timeout)")
 				continue
 			}
 			d.Lease = time.Duration(n) * time.Second
