@@ -41,6 +41,10 @@ type ServiceOptions struct {
 	TTL                        time.Duration
 	ORS                        string
 	Throttle                   ThrottleOptions
+	// MisfireGrace and MisfirePolicy say what happens to a callback whose
+	// due time passed while no dispatcher ran (callbackd's own options).
+	MisfireGrace  time.Duration
+	MisfirePolicy string
 }
 
 // ThrottleOptions are the abuse limits; a service inherits them from the
@@ -125,6 +129,10 @@ var serviceOptionDefs = []optionDef{
 		}
 		o.ORS = v
 		return nil
+	}, true},
+	{"_misfire_grace", "900", secondsOpt(func(o *ServiceOptions) *time.Duration { return &o.MisfireGrace }), true},
+	{"_misfire_policy", "reschedule", func(v string, o *ServiceOptions) error {
+		return oneOf(strings.ToLower(v), &o.MisfirePolicy, "reschedule", "expire", "submit")
 	}, true},
 	{"_throttle_callbacks_per_service_1", "500", intMin(0, func(o *ServiceOptions) *int { return &o.Throttle.PerService1 }), true},
 	{"_throttle_ttl_1", "300", secondsOpt(func(o *ServiceOptions) *time.Duration { return &o.Throttle.TTL1 }), true},

@@ -42,6 +42,9 @@ type Options struct {
 	// Sleep waits d or until ctx ends (default: a timer). SubmitNow uses it
 	// between attempts; tests move their clock instead.
 	Sleep func(ctx context.Context, d time.Duration) bool
+	// Manager decides what to do with late callbacks (misfires); nil
+	// submits them.
+	Manager *callbacks.Manager
 }
 
 // Dispatcher moves due callbacks to execution.
@@ -203,6 +206,9 @@ func (d *Dispatcher) submit(ctx context.Context, cb *callbackd.Callback) outcome
 		})
 		return outcome{done: true}
 	}
+	if done := d.misfire(ctx, cb); done {
+		return outcome{done: true}
+	}
 	sub := callbackd.Submission{Callback: cb, Attempt: attempt, IdempotencyKey: callbackd.IdempotencyKey(cb.ID, attempt),
 		Params: params, ProgressURL: d.o.ProgressURL(cb)}
 	session, serr := d.o.Executor.Submit(ctx, sub)
@@ -259,4 +265,47 @@ func (d *Dispatcher) record(ctx context.Context, claimed *callbackd.Callback, ch
 	if err != nil {
 		d.o.Logger.Error("dispatch: recording an attempt failed", "id", claimed.ID, "attempt", claimed.SubmitAttempts, "error", err)
 	}
+}
+
+// misfire applies the service's misfire policy to a late callback; it
+// reports whether the callback was dealt with (rescheduled or expired)
+// instead of being submitted.
+func (d *Dispatcher) misfire(ctx context.Context, cb *callbackd.Callback) bool {
+	if d.o.Manager == nil {
+		return false
+	}
+	now := d.o.Clock.Now().UTC()
+	action, slot, err := d.o.Manager.Misfire(ctx, cb, now)
+	if err != nil {
+		d.o.Logger.Error("dispatch: misfire policy failed; submitting", "id", cb.ID, "error", err)
+		return false
+	}
+	switch action {
+	case callbacks.MisfireExpire:
+		d.o.Logger.Info("dispatch: expired instead of submitted", "id", cb.ID, "due", cb.DueAt, "expiration", cb.ExpirationTime)
+		d.record(ctx, cb, func(c *callbackd.Callback, now time.Time) []callbackd.Event {
+			ev, err := c.Transition(callbackd.StateCompleted, callbackd.ReasonFailTimeoutTTL, now, "dispatcher")
+			if err != nil {
+				return nil
+			}
+			ev.Properties = map[string]string{"_misfire": "expired"}
+			return []callbackd.Event{ev}
+		})
+		return true
+	case callbacks.MisfireReschedule:
+		d.o.Logger.Info("dispatch: late callback rescheduled", "id", cb.ID, "due", cb.DueAt, "to", slot)
+		d.record(ctx, cb, func(c *callbackd.Callback, now time.Time) []callbackd.Event {
+			evs, err := d.o.Manager.RescheduleMisfired(ctx, c, slot, now)
+			if err != nil {
+				d.o.Logger.Error("dispatch: rescheduling a late callback failed", "id", c.ID, "error", err)
+				c.RetryAt(now, now.Add(time.Minute))
+				c.SubmitAttempts--
+				return nil
+			}
+			c.SubmitAttempts = 0 // the claim was not an attempt
+			return evs
+		})
+		return true
+	}
+	return false
 }

@@ -94,13 +94,14 @@ func Open(ctx context.Context, opts Options) (*Server, error) {
 	}
 	s.store = store
 	exec := ors.New(ors.Options{Token: cfg.Executor.Token, URLFor: ors.ConfiguredURL(s.Config)})
+	s.manager = &callbacks.Manager{Store: store, Clock: opts.Clock, Config: s.Config, Executor: exec}
 	s.dispatcher = dispatch.New(dispatch.Options{
-		Store: store, Executor: exec, Clock: opts.Clock, Config: s.Config, Logger: s.log,
+		Store: store, Executor: exec, Clock: opts.Clock, Config: s.Config, Logger: s.log, Manager: s.manager,
 		Owner: nodeID(), Lease: cfg.Dispatcher.Lease, Batch: cfg.Dispatcher.Batch,
 		Workers: cfg.Dispatcher.Workers, MaxPerSecond: cfg.Dispatcher.MaxPerSecond,
 		ProgressURL: s.progressURL, Sleep: opts.Sleep,
 	})
-	s.manager = &callbacks.Manager{Store: store, Clock: opts.Clock, Config: s.Config, Executor: exec, SubmitNow: s.dispatcher.SubmitNow}
+	s.manager.SubmitNow = s.dispatcher.SubmitNow
 	api := &httpapi.Server{Manager: s.manager, Config: s.Config, Logger: s.log}
 	s.http = &http.Server{
 		Handler:           api.Handler(cfg.Server.BasePath),
