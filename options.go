@@ -254,6 +254,9 @@ type AppOptions struct {
 	// StaticEWT is the estimated wait time used for _request_queue_time_stat
 	// until an execution engine provides live statistics.
 	StaticEWT time.Duration
+	// Retention is how long a COMPLETED callback is kept before it is
+	// purged with its history; 0 keeps it forever.
+	Retention time.Duration
 }
 
 // DefaultAppOptions are the [callback] defaults of spec 001.
@@ -264,6 +267,7 @@ func DefaultAppOptions() AppOptions {
 		ServiceDefaults:      map[string]string{},
 		DesiredTimeTolerance: 60 * time.Second,
 		DesiredTimeMaxAhead:  30 * 24 * time.Hour,
+		Retention:            30 * 24 * time.Hour,
 	}
 }
 
@@ -278,7 +282,7 @@ func ParseAppOptions(raw map[string]string) (AppOptions, []OptionError) {
 			a.ReturnedKeys = splitList(v)
 		case "filter-keys":
 			a.FilterKeys = splitList(v)
-		case "desired-time-tolerance", "desired-time-max-ahead", "static-ewt":
+		case "desired-time-tolerance", "desired-time-max-ahead", "static-ewt", "retention":
 			n, err := strconv.Atoi(strings.TrimSpace(v))
 			if err != nil || n < 0 {
 				bad(k, v, "must be a non-negative integer (seconds)")
@@ -290,6 +294,8 @@ func ParseAppOptions(raw map[string]string) (AppOptions, []OptionError) {
 				a.DesiredTimeTolerance = d
 			case "desired-time-max-ahead":
 				a.DesiredTimeMaxAhead = d
+			case "retention":
+				a.Retention = d
 			default:
 				a.StaticEWT = d
 			}

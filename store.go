@@ -38,6 +38,11 @@ type Store interface {
 	// are skipped, never taken twice. With q.ID, only that callback.
 	ClaimDue(ctx context.Context, q ClaimQuery, fn func(cb *Callback) ([]Event, error)) ([]*Callback, error)
 
+	// PurgeCompleted deletes up to limit COMPLETED callbacks last changed
+	// before the given time, with their lookup keys and events, and says
+	// how many it deleted.
+	PurgeCompleted(ctx context.Context, before time.Time, limit int) (int, error)
+
 	// FindCallbacks returns the callbacks matching q, by desired time then id.
 	FindCallbacks(ctx context.Context, q Query) ([]*Callback, error)
 
@@ -81,6 +86,10 @@ type ClaimQuery struct {
 	Now   time.Time
 	Limit int
 	ID    string
+	// Expired selects, instead of due callbacks, unfinished callbacks past
+	// their expiration time that are not in execution (no session), oldest
+	// expiration first.
+	Expired bool
 }
 
 // EventQuery selects events.

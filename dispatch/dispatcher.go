@@ -110,8 +110,15 @@ func (d *Dispatcher) Start() {
 	d.stop, d.done = cancel, make(chan struct{})
 	go func() {
 		defer close(d.done)
+		var lastSweep time.Time
 		for ctx.Err() == nil {
 			started := time.Now()
+			if started.Sub(lastSweep) >= sweepEvery {
+				if _, _, err := d.Sweep(ctx); err != nil && ctx.Err() == nil {
+					d.o.Logger.Error("dispatch: sweep failed", "error", err)
+				}
+				lastSweep = started
+			}
 			n, err := d.RunOnce(ctx)
 			if err != nil && ctx.Err() == nil {
 				d.o.Logger.Error("dispatch: claim failed", "error", err)
@@ -308,4 +315,44 @@ func (d *Dispatcher) misfire(ctx context.Context, cb *callbackd.Callback) bool {
 		return true
 	}
 	return false
+}
+
+// sweepEvery is how often the loop expires and purges.
+const sweepEvery = 30 * time.Second
+
+// Sweep completes, with FAIL_TIMEOUT_TTL, unfinished callbacks past their
+// expiration time that are not in execution (a service without _ors, a
+// callback never due), and purges COMPLETED callbacks older than the
+// [callback] retention, with their history. It works in bounded batches
+// and returns how many it expired and purged.
+func (d *Dispatcher) Sweep(ctx context.Context) (expired, purged int, err error) {
+	now := d.o.Clock.Now().UTC()
+	for {
+		got, err := d.o.Store.ClaimDue(ctx, callbackd.ClaimQuery{Now: now, Limit: d.o.Batch, Expired: true},
+			func(cb *callbackd.Callback) ([]callbackd.Event, error) {
+				ev, err := cb.Transition(callbackd.StateCompleted, callbackd.ReasonFailTimeoutTTL, now, "dispatcher")
+				ev.Properties = map[string]string{"_expired": callbackd.FormatTime(cb.ExpirationTime)}
+				return []callbackd.Event{ev}, err
+			})
+		if err != nil {
+			return expired, purged, err
+		}
+		expired += len(got)
+		if len(got) < d.o.Batch {
+			break
+		}
+	}
+	if retention := d.o.Config().Callback.Retention; retention > 0 {
+		for {
+			n, err := d.o.Store.PurgeCompleted(ctx, now.Add(-retention), d.o.Batch)
+			if err != nil {
+				return expired, purged, err
+			}
+			purged += n
+			if n < d.o.Batch {
+				break
+			}
+		}
+	}
+	return expired, purged, nil
 }

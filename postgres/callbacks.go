@@ -126,11 +126,16 @@ func (s *Store) ClaimDue(ctx context.Context, q callbackd.ClaimQuery, fn func(cb
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		out = nil
 		query := `SELECT ` + callbackColumns + ` FROM callbacks WHERE due_at > 0 AND due_at <= $1 AND lease_until <= $1 AND state IN ('SCHEDULED', 'QUEUED')`
+		order := ` ORDER BY due_at, id LIMIT $2 FOR UPDATE SKIP LOCKED`
+		if q.Expired {
+			query = `SELECT ` + callbackColumns + ` FROM callbacks WHERE expiration_time <= $1 AND lease_until <= $1 AND state <> 'COMPLETED' AND session_id = ''`
+			order = ` ORDER BY expiration_time, id LIMIT $2 FOR UPDATE SKIP LOCKED`
+		}
 		args := []any{ms(q.Now)}
 		if q.ID != "" {
 			query += ` AND id = $3`
 		}
-		query += ` ORDER BY due_at, id LIMIT $2 FOR UPDATE SKIP LOCKED`
+		query += order
 		args = append(args, max(q.Limit, 1))
 		if q.ID != "" {
 			args = append(args, q.ID)
@@ -164,6 +169,38 @@ func (s *Store) ClaimDue(ctx context.Context, q callbackd.ClaimQuery, fn func(cb
 		return nil, err
 	}
 	return out, nil
+}
+
+// PurgeCompleted implements callbackd.Store.
+func (s *Store) PurgeCompleted(ctx context.Context, before time.Time, limit int) (int, error) {
+	var n int
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		var ids []string
+		rows, err := tx.Query(ctx, `SELECT id FROM callbacks WHERE state = 'COMPLETED' AND updated_at < $1 ORDER BY updated_at LIMIT $2 FOR UPDATE SKIP LOCKED`, ms(before), max(limit, 1))
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return err
+			}
+			ids = append(ids, id)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil || len(ids) == 0 {
+			return err
+		}
+		for _, stmt := range []string{`DELETE FROM events WHERE callback_id = ANY($1)`, `DELETE FROM callback_keys WHERE callback_id = ANY($1)`, `DELETE FROM callbacks WHERE id = ANY($1)`} {
+			if _, err := tx.Exec(ctx, stmt, ids); err != nil {
+				return err
+			}
+		}
+		n = len(ids)
+		return nil
+	})
+	return n, err
 }
 
 // FindCallbacks implements callbackd.Store, with the sqlite store's query:

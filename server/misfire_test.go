@@ -87,3 +87,39 @@ func TestMisfiresAfterDowntime(t *testing.T) {
 		t.Errorf("submissions %v, want only the one within grace", subs)
 	}
 }
+
+func TestExpiryAndRetention(t *testing.T) {
+	p := newPlatform(t)
+	h := newHarness(t, misfireConfig(p)+"\n[service.manual]\n_ttl = 3600\n_enable_in_queue_checking = false\n")
+	ctx := context.Background()
+	d := h.srv.Dispatcher()
+	// Never dispatched (no _ors): it expires an hour after its desired time.
+	stale := h.start("manual", map[string]any{"_customer_number": num(), "_desired_time": ts(2 * time.Hour)})
+	live := h.start("manual", map[string]any{"_customer_number": num(), "_desired_time": ts(5 * time.Hour)})
+	h.clock.Set(t0.Add(3*time.Hour - time.Second))
+	if n, _, _ := d.Sweep(ctx); n != 0 {
+		t.Fatalf("expired %d before the expiration time", n)
+	}
+	h.clock.Set(t0.Add(3 * time.Hour))
+	if n, _, err := d.Sweep(ctx); n != 1 || err != nil {
+		t.Fatalf("expired %d (%v), want 1", n, err)
+	}
+	if rec := h.get(stale); rec["_callback_state"] != "COMPLETED" || rec["_callback_reason"] != "FAIL_TIMEOUT_TTL" {
+		t.Fatalf("expired record %v", rec)
+	}
+	if rec := h.get(live); rec["_callback_state"] != "SCHEDULED" {
+		t.Fatalf("unexpired record %v", rec)
+	}
+	// Purged after the 30-day retention, with its history.
+	h.clock.Set(t0.Add(3*time.Hour + 30*24*time.Hour + time.Second))
+	if _, purged, err := d.Sweep(ctx); purged != 1 || err != nil {
+		t.Fatalf("purged %d (%v), want 1", purged, err)
+	}
+	r := h.do("GET", "/1/service/callback?_id="+stale, "", "")
+	if recs := r.records(t); len(recs) != 0 {
+		t.Fatalf("purged callback still answered: %s", r.body)
+	}
+	if evs, _ := h.srv.Store().ListEvents(ctx, callbackd.EventQuery{CallbackID: stale}); len(evs) != 0 {
+		t.Fatalf("purged callback's events kept: %+v", evs)
+	}
+}

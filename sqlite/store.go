@@ -384,12 +384,17 @@ func (s *Store) ClaimDue(ctx context.Context, q callbackd.ClaimQuery, fn func(cb
 	err := s.writeTx(ctx, func(tx *sql.Tx, d deltas) error {
 		out = nil
 		query := `SELECT id FROM callbacks WHERE due_at > 0 AND due_at <= ? AND lease_until <= ? AND state IN ('SCHEDULED', 'QUEUED')`
+		order := ` ORDER BY due_at, id LIMIT ?`
+		if q.Expired {
+			query = `SELECT id FROM callbacks WHERE expiration_time <= ? AND lease_until <= ? AND state <> 'COMPLETED' AND session_id = ''`
+			order = ` ORDER BY expiration_time, id LIMIT ?`
+		}
 		args := []any{ms(q.Now), ms(q.Now)}
 		if q.ID != "" {
 			query += ` AND id = ?`
 			args = append(args, q.ID)
 		}
-		query += ` ORDER BY due_at, id LIMIT ?`
+		query += order
 		args = append(args, max(q.Limit, 1))
 		rows, err := tx.QueryContext(ctx, query, args...)
 		if err != nil {
@@ -415,6 +420,40 @@ func (s *Store) ClaimDue(ctx context.Context, q callbackd.ClaimQuery, fn func(cb
 		return nil
 	})
 	return out, err
+}
+
+// PurgeCompleted implements callbackd.Store. Lookup keys go with the
+// callback (ON DELETE CASCADE); events are deleted explicitly.
+func (s *Store) PurgeCompleted(ctx context.Context, before time.Time, limit int) (int, error) {
+	var n int
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT id FROM callbacks WHERE state = 'COMPLETED' AND updated_at < ? ORDER BY updated_at LIMIT ?`, ms(before), max(limit, 1))
+		if err != nil {
+			return translate(err)
+		}
+		var ids []any
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return translate(err)
+			}
+			ids = append(ids, id)
+		}
+		rows.Close()
+		if len(ids) == 0 {
+			return nil
+		}
+		in := strings.TrimSuffix(strings.Repeat("?,", len(ids)), ",")
+		for _, stmt := range []string{`DELETE FROM events WHERE callback_id IN (` + in + `)`, `DELETE FROM callbacks WHERE id IN (` + in + `)`} {
+			if _, err := tx.ExecContext(ctx, stmt, ids...); err != nil {
+				return translate(err)
+			}
+		}
+		n = len(ids)
+		return nil
+	})
+	return n, err
 }
 
 // FindCallbacks implements callbackd.Store.

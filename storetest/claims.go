@@ -121,3 +121,65 @@ func testClaimConcurrent(t *testing.T, s callbackd.Store) {
 		}
 	}
 }
+
+func expiryTests() []namedTest {
+	return []namedTest{
+		{"ClaimExpiredNotInExecution", testClaimExpired},
+		{"PurgeCompletedRemovesEverything", testPurge},
+	}
+}
+
+func testClaimExpired(t *testing.T, s callbackd.Store) {
+	ctx := context.Background()
+	old := newCallback("old", "svc", "1", t0.Add(-48*time.Hour)) // expires at t0-24h
+	create(t, s, old)
+	executing := newCallback("exec", "svc", "2", t0.Add(-48*time.Hour))
+	executing.SessionID = "S1"
+	create(t, s, executing)
+	create(t, s, newCallback("fresh", "svc", "3", t0))
+	expire := func(cb *callbackd.Callback) ([]callbackd.Event, error) {
+		ev, err := cb.Transition(callbackd.StateCompleted, callbackd.ReasonFailTimeoutTTL, t0, "test")
+		return []callbackd.Event{ev}, err
+	}
+	got, err := s.ClaimDue(ctx, callbackd.ClaimQuery{Now: t0, Limit: 10, Expired: true}, expire)
+	if err != nil || ids(got) != "old" {
+		t.Fatalf("expired claim: %q %v (want only the expired callback not in execution)", ids(got), err)
+	}
+	if got, _ := s.ClaimDue(ctx, callbackd.ClaimQuery{Now: t0, Limit: 10, Expired: true}, expire); len(got) != 0 {
+		t.Fatalf("a completed callback was claimed again: %q", ids(got))
+	}
+}
+
+func testPurge(t *testing.T, s callbackd.Store) {
+	ctx := context.Background()
+	for _, id := range []string{"p1", "p2", "keep"} {
+		create(t, s, newCallback(id, "svc", "777", t0))
+	}
+	for _, id := range []string{"p1", "p2"} {
+		_, err := s.UpdateCallback(ctx, id, func(cb *callbackd.Callback) ([]callbackd.Event, error) {
+			ev, err := cb.Transition(callbackd.StateCompleted, callbackd.ReasonCancelled, t0.Add(time.Hour), "test")
+			return []callbackd.Event{ev}, err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err := s.PurgeCompleted(ctx, t0.Add(time.Hour), 10); n != 0 || err != nil {
+		t.Fatalf("purged %d completed at the boundary (%v)", n, err)
+	}
+	n, err := s.PurgeCompleted(ctx, t0.Add(2*time.Hour), 10)
+	if n != 2 || err != nil {
+		t.Fatalf("purged %d, %v; want 2", n, err)
+	}
+	for _, id := range []string{"p1", "p2"} {
+		if _, err := s.GetCallback(ctx, id); err != callbackd.ErrNotFound {
+			t.Errorf("%s still stored: %v", id, err)
+		}
+		if evs, _ := s.ListEvents(ctx, callbackd.EventQuery{CallbackID: id}); len(evs) != 0 {
+			t.Errorf("%s events kept: %+v", id, evs)
+		}
+	}
+	if got := find(t, s, callbackd.Query{Lookups: []callbackd.KeyValue{{Key: callbackd.KeyCustomerNumber, Value: "777"}}}); got != "keep" {
+		t.Errorf("lookup after purge = %q, want keep", got)
+	}
+}

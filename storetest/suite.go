@@ -63,6 +63,7 @@ func Run(t *testing.T, open Opener) {
 	tests = append(tests, holdTests()...)
 	tests = append(tests, rateTests()...)
 	tests = append(tests, claimTests()...)
+	tests = append(tests, expiryTests()...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := open(t)
