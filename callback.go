@@ -156,7 +156,7 @@ func (cb *Callback) Reschedule(desired time.Time, ttl time.Duration, state State
 	}
 	ev := cb.event(now, EventRescheduled, source)
 	ev.From, ev.To = cb.State, cb.State
-	ev.Properties = map[string]string{"_previous_desired_time": FormatTime(cb.DesiredTime), KeyDesiredTime: FormatTime(desired)}
+	ev.Properties = withProps(ev.Properties, "_previous_desired_time", FormatTime(cb.DesiredTime), KeyDesiredTime, FormatTime(desired))
 	cb.DesiredTime = desired
 	cb.ExpirationTime = desired.Add(ttl)
 	cb.UpdatedAt = now
@@ -197,8 +197,23 @@ func (cb *Callback) SetProperty(key, value string, now time.Time) error {
 }
 
 func (cb *Callback) event(now time.Time, typ EventType, source string) Event {
-	return Event{Time: now, CallbackID: cb.ID, Service: cb.Service, Type: typ, Source: source}
+	ev := Event{Time: now, CallbackID: cb.ID, Service: cb.Service, Type: typ, Source: source}
+	for _, k := range ReportingKeys {
+		if v, ok := cb.Properties[k]; ok {
+			if ev.Properties == nil {
+				ev.Properties = map[string]string{}
+			}
+			ev.Properties[k] = v
+		}
+	}
+	return ev
 }
+
+// ReportingKeys link a callback to the call it came from in historical
+// reporting (spec 003). They are kept as properties when a request carries
+// _originating_interaction_id, so execution receives them, and every event
+// of the callback repeats them.
+var ReportingKeys = []string{"_originating_interaction_id", "_CB_SERVICE_ID", "_CB_T_SERVICE_START", "_CB_T_CALLBACK_ACCEPTED"}
 
 // Accepted is the event that records a new callback.
 func (cb *Callback) Accepted(now time.Time, source string) Event {
@@ -270,7 +285,7 @@ func (cb *Callback) Submitted(now time.Time, sessionID string) Event {
 	cb.UpdatedAt = now
 	ev := cb.event(now, EventSubmitted, "dispatcher")
 	ev.From, ev.To = cb.State, cb.State
-	ev.Properties = map[string]string{KeySessionID: sessionID, "_attempt": strconv.Itoa(cb.SubmitAttempts)}
+	ev.Properties = withProps(ev.Properties, KeySessionID, sessionID, "_attempt", strconv.Itoa(cb.SubmitAttempts))
 	return ev
 }
 
@@ -280,3 +295,17 @@ func (cb *Callback) RetryAt(now, t time.Time) {
 	cb.DueAt, cb.LeaseOwner, cb.LeaseUntil = t, "", time.Time{}
 	cb.UpdatedAt = now
 }
+
+// withProps adds key, value pairs to an event's properties.
+func withProps(p map[string]string, kv ...string) map[string]string {
+	if p == nil {
+		p = make(map[string]string, len(kv)/2)
+	}
+	for i := 0; i+1 < len(kv); i += 2 {
+		p[kv[i]] = kv[i+1]
+	}
+	return p
+}
+
+// WithProps adds key, value pairs to the event's properties.
+func (ev *Event) WithProps(kv ...string) { ev.Properties = withProps(ev.Properties, kv...) }

@@ -50,6 +50,10 @@ type Store interface {
 	// Counters at zero may be missing.
 	Counters(ctx context.Context, from, to string) ([]Counter, error)
 
+	// AppendEvents records events that belong to no stored callback (a
+	// refused request).
+	AppendEvents(ctx context.Context, events []Event) error
+
 	// ListEvents returns events after a sequence number, oldest first.
 	ListEvents(ctx context.Context, q EventQuery) ([]Event, error)
 

@@ -99,7 +99,7 @@ func (m *Manager) RescheduleMisfired(ctx context.Context, cb *callbackd.Callback
 	if err != nil {
 		return nil, err
 	}
-	evs[0].Properties["_misfire"] = "rescheduled"
+	evs[0].WithProps("_misfire", "rescheduled")
 	cb.DueAt = due
 	cb.LeaseOwner, cb.LeaseUntil = "", time.Time{}
 	slot := slotHold(cb.Service, g, desired)

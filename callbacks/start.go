@@ -3,6 +3,7 @@ package callbacks
 import (
 	"context"
 	"errors"
+	"strconv"
 	"strings"
 	"time"
 
@@ -41,10 +42,13 @@ type StartResult struct {
 func (m *Manager) Start(ctx context.Context, service string, p Params) (*StartResult, error) {
 	n, err := m.prepare(ctx, service, p)
 	if err != nil {
+		m.rejected(ctx, service, p, err)
 		return nil, err
 	}
 	if err := m.Store.CreateCallback(ctx, n.cb, []callbackd.Event{n.cb.Accepted(n.now, "api")}); err != nil {
-		return nil, limitError(m.capacityError(ctx, err, n.svc.Name, n.grid, n.cb.DesiredTime, n.now), n.svc.Name, n.opts, n.params)
+		err = limitError(m.capacityError(ctx, err, n.svc.Name, n.grid, n.cb.DesiredTime, n.now), n.svc.Name, n.opts, n.params)
+		m.rejected(ctx, n.svc.Name, p, err)
+		return nil, err
 	}
 	// The callback is durable. An immediate one is handed to execution
 	// before answering, as GMS did: a failure is the client's 50006/50030.
@@ -167,6 +171,15 @@ func (m *Manager) prepare(ctx context.Context, service string, p Params) (*newCa
 	if service != svc.Name {
 		cb.Properties["_redirected_from"] = service
 	}
+	if strings.TrimSpace(p["_originating_interaction_id"]) != "" {
+		start := now // spec 003: the request time, or the scheduled time
+		if state == callbackd.StateScheduled {
+			start = desired
+		}
+		cb.Properties["_CB_SERVICE_ID"] = id
+		cb.Properties["_CB_T_SERVICE_START"] = strconv.FormatInt(start.Unix(), 10)
+		cb.Properties["_CB_T_CALLBACK_ACCEPTED"] = strconv.FormatInt(now.Unix(), 10)
+	}
 	cb.Lookup = lookupValues(cb, opts)
 	cb.Holds = holdsFor(cb, opts, &slot)
 	if state != callbackd.StateCompleted {
@@ -256,3 +269,25 @@ func (m *Manager) copyFrom(ctx context.Context, service, src string, p Params, n
 // stored and served, and an external system drives their state with PUT,
 // as with the spec's externally handled life cycle.
 func dispatched(opts callbackd.ServiceOptions) bool { return opts.ORS != "" }
+
+// rejected records a refused Start request for reporting (spec 001: "Sends
+// a reporting event ... indicating that the callback request has been
+// rejected"). Only refusals the client is told about are recorded; a
+// failure to record does not change the client's answer.
+func (m *Manager) rejected(ctx context.Context, service string, p Params, err error) {
+	e, ok := callbackd.AsError(err)
+	if !ok || e.Code == callbackd.CodeUnavailable {
+		return
+	}
+	ev := callbackd.Event{Time: m.Clock.Now().UTC(), Service: service, Type: callbackd.EventRejected, Source: "api"}
+	if id, ok := e.Properties["id"].(string); ok {
+		ev.CallbackID = id
+	}
+	ev.WithProps("code", strconv.Itoa(int(e.Code)), "message", e.Message)
+	for _, k := range callbackd.ReportingKeys[:1] {
+		if v := p[k]; v != "" {
+			ev.WithProps(k, v)
+		}
+	}
+	_ = m.Store.AppendEvents(context.WithoutCancel(ctx), []callbackd.Event{ev})
+}

@@ -255,7 +255,7 @@ func (d *Dispatcher) submit(ctx context.Context, cb *callbackd.Callback) outcome
 		if err != nil {
 			return nil
 		}
-		ev.Properties = map[string]string{"message": serr.Error(), "_attempt": strconv.Itoa(attempt)}
+		ev.WithProps("message", serr.Error(), "_attempt", strconv.Itoa(attempt))
 		return []callbackd.Event{ev}
 	})
 	return outcome{err: serr, max: opts.MaxORSSubmitAttempts}
@@ -295,7 +295,7 @@ func (d *Dispatcher) misfire(ctx context.Context, cb *callbackd.Callback) bool {
 			if err != nil {
 				return nil
 			}
-			ev.Properties = map[string]string{"_misfire": "expired"}
+			ev.WithProps("_misfire", "expired")
 			return []callbackd.Event{ev}
 		})
 		return true
@@ -331,7 +331,7 @@ func (d *Dispatcher) Sweep(ctx context.Context) (expired, purged int, err error)
 		got, err := d.o.Store.ClaimDue(ctx, callbackd.ClaimQuery{Now: now, Limit: d.o.Batch, Expired: true},
 			func(cb *callbackd.Callback) ([]callbackd.Event, error) {
 				ev, err := cb.Transition(callbackd.StateCompleted, callbackd.ReasonFailTimeoutTTL, now, "dispatcher")
-				ev.Properties = map[string]string{"_expired": callbackd.FormatTime(cb.ExpirationTime)}
+				ev.WithProps("_expired", callbackd.FormatTime(cb.ExpirationTime))
 				return []callbackd.Event{ev}, err
 			})
 		if err != nil {

@@ -41,6 +41,17 @@ func queueSideTables(b *pgx.Batch, cb *callbackd.Callback, events []callbackd.Ev
 	return nil
 }
 
+// AppendEvents implements callbackd.Store.
+func (s *Store) AppendEvents(ctx context.Context, events []callbackd.Event) error {
+	return s.inTx(ctx, func(tx pgx.Tx) error {
+		b := &pgx.Batch{}
+		if err := queueSideTables(b, &callbackd.Callback{}, events); err != nil {
+			return err
+		}
+		return tx.SendBatch(ctx, b).Close()
+	})
+}
+
 // ListEvents implements callbackd.Store.
 //
 // Seq numbers are allocated when an event is inserted, and transactions

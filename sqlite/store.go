@@ -529,6 +529,13 @@ func (s *Store) FindCallbacks(ctx context.Context, q callbackd.Query) ([]*callba
 	return out, translate(rows.Err())
 }
 
+// AppendEvents implements callbackd.Store.
+func (s *Store) AppendEvents(ctx context.Context, events []callbackd.Event) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		return writeSideTables(ctx, tx, &callbackd.Callback{}, events)
+	})
+}
+
 // ListEvents implements callbackd.Store.
 func (s *Store) ListEvents(ctx context.Context, q callbackd.EventQuery) ([]callbackd.Event, error) {
 	query := `SELECT seq, time, callback_id, service, type, from_state, to_state, reason, source, properties FROM events WHERE seq > ?`

@@ -335,4 +335,13 @@ func testEvents(t *testing.T, s callbackd.Store) {
 	if len(after) != 1 || after[0].CallbackID != "ev2" {
 		t.Fatalf("after seq: %+v", after)
 	}
+	rejected := callbackd.Event{Time: t0, CallbackID: "never-stored", Service: "svc", Type: callbackd.EventRejected, Source: "api",
+		Properties: map[string]string{"code": "40040"}}
+	if err := s.AppendEvents(ctx, []callbackd.Event{rejected}); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := s.ListEvents(ctx, callbackd.EventQuery{CallbackID: "never-stored"})
+	if len(got) != 1 || got[0].Type != callbackd.EventRejected || got[0].Properties["code"] != "40040" || got[0].Seq <= evs[1].Seq {
+		t.Fatalf("appended event %+v", got)
+	}
 }
