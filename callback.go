@@ -126,8 +126,11 @@ func (cb *Callback) Transition(to State, reason Reason, now time.Time, source st
 	ev.From, ev.To = cb.State, to
 	cb.State = to
 	cb.Holds = slices.DeleteFunc(cb.Holds, func(h Hold) bool { return h.While != "" && h.While != to })
-	if to != StateScheduled && to != StateQueued {
-		cb.DueAt, cb.LeaseOwner, cb.LeaseUntil = time.Time{}, "", time.Time{}
+	if to != StateScheduled && to != StateQueued && to != StatePaused {
+		cb.DueAt = time.Time{} // PAUSED keeps it, so a resume restores the order
+	}
+	if to != StateQueued {
+		cb.LeaseOwner, cb.LeaseUntil = "", time.Time{}
 	}
 	if to == StateCompleted {
 		if reason == "" {

@@ -45,6 +45,11 @@ type ServiceOptions struct {
 	// due time passed while no dispatcher ran (callbackd's own options).
 	MisfireGrace  time.Duration
 	MisfirePolicy string
+	// PausedList and PausedID place the service in a pause list
+	// (_paused_services_list, _paused_services_id; the id defaults to the
+	// service's name): pausing the list's id pauses the service.
+	PausedList string
+	PausedID   string
 }
 
 // ThrottleOptions are the abuse limits; a service inherits them from the
@@ -134,6 +139,8 @@ var serviceOptionDefs = []optionDef{
 	{"_misfire_policy", "reschedule", func(v string, o *ServiceOptions) error {
 		return oneOf(strings.ToLower(v), &o.MisfirePolicy, "reschedule", "expire", "submit")
 	}, true},
+	{"_paused_services_list", "", str(func(o *ServiceOptions) *string { return &o.PausedList }), true},
+	{"_paused_services_id", "", str(func(o *ServiceOptions) *string { return &o.PausedID }), true},
 	{"_throttle_callbacks_per_service_1", "500", intMin(0, func(o *ServiceOptions) *int { return &o.Throttle.PerService1 }), true},
 	{"_throttle_ttl_1", "300", secondsOpt(func(o *ServiceOptions) *time.Duration { return &o.Throttle.TTL1 }), true},
 	{"_throttle_callbacks_per_service_2", "1000", intMin(0, func(o *ServiceOptions) *int { return &o.Throttle.PerService2 }), true},

@@ -50,6 +50,10 @@ type Store interface {
 	// Counters at zero may be missing.
 	Counters(ctx context.Context, from, to string) ([]Counter, error)
 
+	// SetCounter sets a counter outside any hold (a service's pause
+	// switch); 0 removes it.
+	SetCounter(ctx context.Context, key string, value int) error
+
 	// AppendEvents records events that belong to no stored callback (a
 	// refused request).
 	AppendEvents(ctx context.Context, events []Event) error
@@ -119,6 +123,10 @@ type Counter struct {
 type Importer interface {
 	Import(ctx context.Context, cbs []*Callback) error
 }
+
+// PausedCounterPrefix starts the keys of services' pause switches
+// ("paused/{list}/{id}"), so every node sees a pause.
+const PausedCounterPrefix = "paused/"
 
 // SlotCounterPrefix starts the keys of capacity-bucket counters. A store
 // may serve these from memory: availability reads a week of them (2,016

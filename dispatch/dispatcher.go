@@ -159,6 +159,10 @@ func (d *Dispatcher) RunOnce(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	paused, err := d.paused(ctx)
+	if err != nil {
+		return 0, err
+	}
 	sem := make(chan struct{}, d.o.Workers)
 	var wg sync.WaitGroup
 	for _, cb := range claimed {
@@ -168,7 +172,7 @@ func (d *Dispatcher) RunOnce(ctx context.Context) (int, error) {
 			defer func() { <-sem; wg.Done() }()
 			// Submissions finish even when the loop is stopping: a result
 			// that is not recorded would cost a second attempt.
-			d.submit(context.WithoutCancel(ctx), cb)
+			d.submit(context.WithoutCancel(ctx), cb, paused)
 		}(cb)
 	}
 	wg.Wait()
@@ -197,11 +201,23 @@ type outcome struct {
 
 var errLeaseLost = errors.New("lease lost")
 
+// paused returns the pause switches that are on.
+func (d *Dispatcher) paused(ctx context.Context) (map[string]bool, error) {
+	if d.o.Manager == nil {
+		return nil, nil
+	}
+	return d.o.Manager.PausedServices(ctx)
+}
+
 // submit runs one attempt of a claimed callback and records its result.
-func (d *Dispatcher) submit(ctx context.Context, cb *callbackd.Callback) outcome {
+func (d *Dispatcher) submit(ctx context.Context, cb *callbackd.Callback, paused map[string]bool) outcome {
 	cfg := d.o.Config()
 	attempt := cb.SubmitAttempts
 	opts, params, err := callbacks.ExecutionParams(cfg, cb)
+	if err == nil && paused[callbacks.PauseKey(cb.Service, opts)] {
+		d.record(ctx, cb, func(c *callbackd.Callback, now time.Time) []callbackd.Event { return callbacks.ParkPaused(c, now) })
+		return outcome{done: true}
+	}
 	if err != nil {
 		// The service vanished from the configuration (a reload): keep the
 		// callback and try again later rather than fail it.

@@ -20,7 +20,11 @@ func (d *Dispatcher) SubmitNow(ctx context.Context, id string) error {
 		if err != nil || len(claimed) == 0 {
 			return err
 		}
-		out := d.submit(context.WithoutCancel(ctx), claimed[0])
+		paused, err := d.paused(ctx)
+		if err != nil {
+			return err
+		}
+		out := d.submit(context.WithoutCancel(ctx), claimed[0], paused)
 		switch {
 		case out.done:
 			return nil

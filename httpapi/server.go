@@ -33,6 +33,8 @@ func (s *Server) Handler(basePath string) http.Handler {
 	mux.HandleFunc("GET "+b+"/2/service/callback/{service}/availability", s.availabilityV2)
 	mux.HandleFunc("GET "+b+"/1/service/{service}", s.officeHours)
 	mux.HandleFunc("GET "+b+"/1/phonenumber", s.phoneNumber)
+	mux.HandleFunc("POST "+b+"/1/admin/callback/pause", s.requireUser(s.pauseServices(true)))
+	mux.HandleFunc("POST "+b+"/1/admin/callback/resume", s.requireUser(s.pauseServices(false)))
 	mux.HandleFunc("GET "+b+"/1/events", s.listEvents)
 	mux.HandleFunc("GET "+b+"/1/events/stream", s.streamEvents)
 	return s.middleware(mux)

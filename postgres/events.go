@@ -41,6 +41,19 @@ func queueSideTables(b *pgx.Batch, cb *callbackd.Callback, events []callbackd.Ev
 	return nil
 }
 
+// SetCounter implements callbackd.Store.
+func (s *Store) SetCounter(ctx context.Context, key string, value int) error {
+	return s.inTx(ctx, func(tx pgx.Tx) error {
+		var err error
+		if value == 0 {
+			_, err = tx.Exec(ctx, `DELETE FROM counters WHERE key = $1`, key)
+		} else {
+			_, err = tx.Exec(ctx, `INSERT INTO counters (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value`, key, value)
+		}
+		return err
+	})
+}
+
 // AppendEvents implements callbackd.Store.
 func (s *Store) AppendEvents(ctx context.Context, events []callbackd.Event) error {
 	return s.inTx(ctx, func(tx pgx.Tx) error {

@@ -529,6 +529,22 @@ func (s *Store) FindCallbacks(ctx context.Context, q callbackd.Query) ([]*callba
 	return out, translate(rows.Err())
 }
 
+// SetCounter implements callbackd.Store.
+func (s *Store) SetCounter(ctx context.Context, key string, value int) error {
+	return s.writeTx(ctx, func(tx *sql.Tx, d deltas) error {
+		var old int
+		_ = tx.QueryRowContext(ctx, `SELECT value FROM counters WHERE key = ?`, key).Scan(&old)
+		var err error
+		if value == 0 {
+			_, err = tx.ExecContext(ctx, `DELETE FROM counters WHERE key = ?`, key)
+		} else {
+			_, err = tx.ExecContext(ctx, `INSERT INTO counters (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, key, value)
+		}
+		d.add(key, value-old)
+		return translate(err)
+	})
+}
+
 // AppendEvents implements callbackd.Store.
 func (s *Store) AppendEvents(ctx context.Context, events []callbackd.Event) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
