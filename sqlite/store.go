@@ -380,10 +380,25 @@ func updateInTx(ctx context.Context, tx *sql.Tx, d deltas, id string, fn func(cb
 // ClaimDue implements callbackd.Store. On the single writer, the select and
 // the updates of one transaction cannot interleave with another claim.
 func (s *Store) ClaimDue(ctx context.Context, q callbackd.ClaimQuery, fn func(cb *callbackd.Callback) ([]callbackd.Event, error)) ([]*callbackd.Callback, error) {
+	if !q.Expired && q.ID == "" {
+		// The dispatch loop asks often; most of the time nothing is due, and
+		// a read on the index costs far less than taking the write lock.
+		// INDEXED BY: SQLite's planner otherwise prefers the state index and
+		// scans every SCHEDULED callback (measured: seconds with a million).
+		var one int
+		err := s.r.QueryRowContext(ctx, `SELECT 1 FROM callbacks INDEXED BY callbacks_due WHERE due_at > 0 AND due_at <= ? AND lease_until <= ? AND state IN ('SCHEDULED', 'QUEUED') LIMIT 1`,
+			ms(q.Now), ms(q.Now)).Scan(&one)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, translate(err)
+		}
+	}
 	var out []*callbackd.Callback
 	err := s.writeTx(ctx, func(tx *sql.Tx, d deltas) error {
 		out = nil
-		query := `SELECT id FROM callbacks WHERE due_at > 0 AND due_at <= ? AND lease_until <= ? AND state IN ('SCHEDULED', 'QUEUED')`
+		query := `SELECT id FROM callbacks INDEXED BY callbacks_due WHERE due_at > 0 AND due_at <= ? AND lease_until <= ? AND state IN ('SCHEDULED', 'QUEUED')`
 		order := ` ORDER BY due_at, id LIMIT ?`
 		if q.Expired {
 			query = `SELECT id FROM callbacks WHERE expiration_time <= ? AND lease_until <= ? AND state <> 'COMPLETED' AND session_id = ''`
