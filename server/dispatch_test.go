@@ -253,3 +253,22 @@ func TestSeveralDispatchersSubmitOnce(t *testing.T) {
 		t.Fatalf("%d submissions for %d callbacks, duplicates %v", got, n, p.duplicates())
 	}
 }
+
+func TestRequestChoosesPlatformWhenOverwritable(t *testing.T) {
+	def, chosen := newPlatform(t), newPlatform(t)
+	h := newHarness(t, `
+[service.choose]
+_ors = `+def.url()+`
+_overwritable_options = _ors
+_enable_in_queue_checking = false
+`)
+	id := h.start("choose", map[string]any{"_customer_number": num(), "_ors": chosen.url()})
+	if len(chosen.submissions()) != 1 || len(def.submissions()) != 0 {
+		t.Fatalf("chosen %v, default %v", chosen.submissions(), def.submissions())
+	}
+	// Cancel goes to the platform that has the session.
+	h.do("DELETE", "/1/service/callback/choose/"+id, "", "").wantOK(t)
+	if len(chosen.cancels) != 1 || len(def.cancels) != 0 {
+		t.Fatalf("cancel went to chosen %v, default %v", chosen.cancels, def.cancels)
+	}
+}
