@@ -411,20 +411,10 @@ func (s *Store) ClaimDue(ctx context.Context, q callbackd.ClaimQuery, fn func(cb
 		}
 		query += order
 		args = append(args, max(q.Limit, 1))
-		rows, err := tx.QueryContext(ctx, query, args...)
+		ids, err := queryIDs(ctx, tx, query, args...)
 		if err != nil {
-			return translate(err)
+			return err
 		}
-		var ids []string
-		for rows.Next() {
-			var id string
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return translate(err)
-			}
-			ids = append(ids, id)
-		}
-		rows.Close()
 		for _, id := range ids {
 			cb, err := updateInTx(ctx, tx, d, id, fn)
 			if err != nil {
@@ -437,31 +427,40 @@ func (s *Store) ClaimDue(ctx context.Context, q callbackd.ClaimQuery, fn func(cb
 	return out, err
 }
 
+// queryIDs runs a query of one id column inside tx.
+func queryIDs(ctx context.Context, tx *sql.Tx, query string, args ...any) ([]string, error) {
+	rows, err := tx.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, translate(err)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, translate(err)
+		}
+		ids = append(ids, id)
+	}
+	return ids, translate(rows.Err())
+}
+
 // PurgeCompleted implements callbackd.Store. Lookup keys go with the
 // callback (ON DELETE CASCADE); events are deleted explicitly.
 func (s *Store) PurgeCompleted(ctx context.Context, before time.Time, limit int) (int, error) {
 	var n int
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT id FROM callbacks WHERE state = 'COMPLETED' AND updated_at < ? ORDER BY updated_at LIMIT ?`, ms(before), max(limit, 1))
-		if err != nil {
-			return translate(err)
+		ids, err := queryIDs(ctx, tx, `SELECT id FROM callbacks WHERE state = 'COMPLETED' AND updated_at < ? ORDER BY updated_at LIMIT ?`, ms(before), max(limit, 1))
+		if err != nil || len(ids) == 0 {
+			return err
 		}
-		var ids []any
-		for rows.Next() {
-			var id string
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return translate(err)
-			}
-			ids = append(ids, id)
-		}
-		rows.Close()
-		if len(ids) == 0 {
-			return nil
+		args := make([]any, len(ids))
+		for i, id := range ids {
+			args[i] = id
 		}
 		in := strings.TrimSuffix(strings.Repeat("?,", len(ids)), ",")
 		for _, stmt := range []string{`DELETE FROM events WHERE callback_id IN (` + in + `)`, `DELETE FROM callbacks WHERE id IN (` + in + `)`} {
-			if _, err := tx.ExecContext(ctx, stmt, ids...); err != nil {
+			if _, err := tx.ExecContext(ctx, stmt, args...); err != nil {
 				return translate(err)
 			}
 		}
