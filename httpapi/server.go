@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 
 	"github.com/callbackd/callbackd"
@@ -73,13 +72,25 @@ func (s *Server) middleware(mux *http.ServeMux) http.Handler {
 // Allow) and says the same in JSON.
 func (s *Server) noRoute(w http.ResponseWriter, r *http.Request, mux *http.ServeMux) {
 	h, _ := mux.Handler(r)
-	rec := httptest.NewRecorder()
+	rec := &statusRecorder{header: http.Header{}}
 	h.ServeHTTP(rec, r)
-	if rec.Code == http.StatusMethodNotAllowed {
-		w.Header().Set("Allow", rec.Header().Get("Allow"))
-		s.writeError(w, r, callbackd.Errorf(callbackd.CodeMethodNotAllowed, map[string]any{"method": r.Method, "allow": rec.Header().Get("Allow")},
+	if rec.status == http.StatusMethodNotAllowed {
+		allow := rec.header.Get("Allow")
+		w.Header().Set("Allow", allow)
+		s.writeError(w, r, callbackd.Errorf(callbackd.CodeMethodNotAllowed, map[string]any{"method": r.Method, "allow": allow},
 			"Method %s is not allowed on %s", r.Method, r.URL.Path))
 		return
 	}
 	s.writeError(w, r, callbackd.Errorf(callbackd.CodeNotFound, map[string]any{"path": r.URL.Path}, "No such resource: %s", r.URL.Path))
 }
+
+// statusRecorder keeps the status and headers ServeMux would have sent,
+// and drops its plain-text body.
+type statusRecorder struct {
+	header http.Header
+	status int
+}
+
+func (r *statusRecorder) Header() http.Header         { return r.header }
+func (r *statusRecorder) Write(b []byte) (int, error) { return len(b), nil }
+func (r *statusRecorder) WriteHeader(status int)      { r.status = status }

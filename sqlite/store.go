@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"math"
 	"net/url"
 	"runtime"
 	"slices"
@@ -78,9 +77,6 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	}
 	return s, nil
 }
-
-// Path is the database file.
-func (s *Store) Path() string { return s.path }
 
 // Close closes both pools; SQLite checkpoints the WAL on the last close.
 func (s *Store) Close() error {
@@ -216,69 +212,6 @@ func (s *Store) CreateCallback(ctx context.Context, cb *callbackd.Callback, even
 	})
 }
 
-// moveHolds releases the holds in before that are not in after and takes
-// those in after that are not in before, refusing to go over a limit. The
-// conditional upsert makes the check and the increment one statement.
-func moveHolds(ctx context.Context, tx *sql.Tx, d deltas, before, after []callbackd.Hold) error {
-	kept := make(map[string]bool, len(after))
-	for _, h := range after {
-		kept[h.Key] = true
-	}
-	was := make(map[string]bool, len(before))
-	for _, h := range before {
-		was[h.Key] = true
-		if !kept[h.Key] && !h.IsRate() {
-			if _, err := tx.ExecContext(ctx, `UPDATE counters SET value = value - 1 WHERE key = ? AND value > 0`, h.Key); err != nil {
-				return translate(err)
-			}
-			d.add(h.Key, -1)
-		}
-	}
-	for _, h := range after {
-		if was[h.Key] {
-			continue
-		}
-		if err := takeHold(ctx, tx, h); err != nil {
-			return err
-		}
-		d.add(h.Key, 1)
-	}
-	return nil
-}
-
-func takeHold(ctx context.Context, tx *sql.Tx, h callbackd.Hold) error {
-	limit := h.Limit
-	if limit <= 0 {
-		limit = math.MaxInt32
-	}
-	if h.IsRate() {
-		// The single writer serialises this read-then-insert.
-		if _, err := tx.ExecContext(ctx, `DELETE FROM rate_uses WHERE key = ? AND at <= ?`, h.Key, ms(h.At.Add(-h.Window))); err != nil {
-			return translate(err)
-		}
-		var n int
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM rate_uses WHERE key = ?`, h.Key).Scan(&n); err != nil {
-			return translate(err)
-		}
-		if n >= limit {
-			return &callbackd.LimitError{Key: h.Key, Limit: h.Limit}
-		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO rate_uses (key, at) VALUES (?, ?)`, h.Key, ms(h.At))
-		return translate(err)
-	}
-	res, err := tx.ExecContext(ctx, `INSERT INTO counters (key, value) VALUES (?, 1)
-		ON CONFLICT (key) DO UPDATE SET value = value + 1 WHERE value < ?`, h.Key, limit)
-	if err != nil {
-		return translate(err)
-	}
-	if n, err := res.RowsAffected(); err != nil {
-		return translate(err)
-	} else if n == 0 {
-		return &callbackd.LimitError{Key: h.Key, Limit: h.Limit}
-	}
-	return nil
-}
-
 // countersFromDB reads a range of counters from the table.
 func (s *Store) countersFromDB(ctx context.Context, from, to string) ([]callbackd.Counter, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT key, value FROM counters WHERE key >= ? AND key < ? ORDER BY key`, from, to)
@@ -377,99 +310,6 @@ func updateInTx(ctx context.Context, tx *sql.Tx, d deltas, id string, fn func(cb
 	return cb, writeSideTables(ctx, tx, cb, events)
 }
 
-// ClaimDue implements callbackd.Store. On the single writer, the select and
-// the updates of one transaction cannot interleave with another claim.
-func (s *Store) ClaimDue(ctx context.Context, q callbackd.ClaimQuery, fn func(cb *callbackd.Callback) ([]callbackd.Event, error)) ([]*callbackd.Callback, error) {
-	if !q.Expired && q.ID == "" {
-		// The dispatch loop asks often; most of the time nothing is due, and
-		// a read on the index costs far less than taking the write lock.
-		// INDEXED BY: SQLite's planner otherwise prefers the state index and
-		// scans every SCHEDULED callback (measured: seconds with a million).
-		var one int
-		err := s.r.QueryRowContext(ctx, `SELECT 1 FROM callbacks INDEXED BY callbacks_due WHERE due_at > 0 AND due_at <= ? AND lease_until <= ? AND state IN ('SCHEDULED', 'QUEUED') LIMIT 1`,
-			ms(q.Now), ms(q.Now)).Scan(&one)
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil, nil
-		}
-		if err != nil {
-			return nil, translate(err)
-		}
-	}
-	var out []*callbackd.Callback
-	err := s.writeTx(ctx, func(tx *sql.Tx, d deltas) error {
-		out = nil
-		query := `SELECT id FROM callbacks INDEXED BY callbacks_due WHERE due_at > 0 AND due_at <= ? AND lease_until <= ? AND state IN ('SCHEDULED', 'QUEUED')`
-		order := ` ORDER BY due_at, id LIMIT ?`
-		if q.Expired {
-			query = `SELECT id FROM callbacks WHERE expiration_time <= ? AND lease_until <= ? AND state <> 'COMPLETED' AND session_id = ''`
-			order = ` ORDER BY expiration_time, id LIMIT ?`
-		}
-		args := []any{ms(q.Now), ms(q.Now)}
-		if q.ID != "" {
-			query += ` AND id = ?`
-			args = append(args, q.ID)
-		}
-		query += order
-		args = append(args, max(q.Limit, 1))
-		ids, err := queryIDs(ctx, tx, query, args...)
-		if err != nil {
-			return err
-		}
-		for _, id := range ids {
-			cb, err := updateInTx(ctx, tx, d, id, fn)
-			if err != nil {
-				return err
-			}
-			out = append(out, cb)
-		}
-		return nil
-	})
-	return out, err
-}
-
-// queryIDs runs a query of one id column inside tx.
-func queryIDs(ctx context.Context, tx *sql.Tx, query string, args ...any) ([]string, error) {
-	rows, err := tx.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, translate(err)
-	}
-	defer rows.Close()
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, translate(err)
-		}
-		ids = append(ids, id)
-	}
-	return ids, translate(rows.Err())
-}
-
-// PurgeCompleted implements callbackd.Store. Lookup keys go with the
-// callback (ON DELETE CASCADE); events are deleted explicitly.
-func (s *Store) PurgeCompleted(ctx context.Context, before time.Time, limit int) (int, error) {
-	var n int
-	err := s.tx(ctx, func(tx *sql.Tx) error {
-		ids, err := queryIDs(ctx, tx, `SELECT id FROM callbacks WHERE state = 'COMPLETED' AND updated_at < ? ORDER BY updated_at LIMIT ?`, ms(before), max(limit, 1))
-		if err != nil || len(ids) == 0 {
-			return err
-		}
-		args := make([]any, len(ids))
-		for i, id := range ids {
-			args[i] = id
-		}
-		in := strings.TrimSuffix(strings.Repeat("?,", len(ids)), ",")
-		for _, stmt := range []string{`DELETE FROM events WHERE callback_id IN (` + in + `)`, `DELETE FROM callbacks WHERE id IN (` + in + `)`} {
-			if _, err := tx.ExecContext(ctx, stmt, args...); err != nil {
-				return translate(err)
-			}
-		}
-		n = len(ids)
-		return nil
-	})
-	return n, err
-}
-
 // FindCallbacks implements callbackd.Store.
 func (s *Store) FindCallbacks(ctx context.Context, q callbackd.Query) ([]*callbackd.Callback, error) {
 	var where []string
@@ -543,66 +383,6 @@ func (s *Store) FindCallbacks(ctx context.Context, q callbackd.Query) ([]*callba
 	return out, translate(rows.Err())
 }
 
-// SetCounter implements callbackd.Store.
-func (s *Store) SetCounter(ctx context.Context, key string, value int) error {
-	return s.writeTx(ctx, func(tx *sql.Tx, d deltas) error {
-		var old int
-		_ = tx.QueryRowContext(ctx, `SELECT value FROM counters WHERE key = ?`, key).Scan(&old)
-		var err error
-		if value == 0 {
-			_, err = tx.ExecContext(ctx, `DELETE FROM counters WHERE key = ?`, key)
-		} else {
-			_, err = tx.ExecContext(ctx, `INSERT INTO counters (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, key, value)
-		}
-		d.add(key, value-old)
-		return translate(err)
-	})
-}
-
-// AppendEvents implements callbackd.Store.
-func (s *Store) AppendEvents(ctx context.Context, events []callbackd.Event) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
-		return writeSideTables(ctx, tx, &callbackd.Callback{}, events)
-	})
-}
-
-// ListEvents implements callbackd.Store.
-func (s *Store) ListEvents(ctx context.Context, q callbackd.EventQuery) ([]callbackd.Event, error) {
-	query := `SELECT seq, time, callback_id, service, type, from_state, to_state, reason, source, properties FROM events WHERE seq > ?`
-	args := []any{q.AfterSeq}
-	if q.CallbackID != "" {
-		query += " AND callback_id = ?"
-		args = append(args, q.CallbackID)
-	}
-	limit := q.Limit
-	if limit <= 0 {
-		limit = callbackd.DefaultQueryLimit
-	}
-	query += " ORDER BY seq LIMIT ?"
-	args = append(args, limit)
-	rows, err := s.r.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, translate(err)
-	}
-	defer rows.Close()
-	var out []callbackd.Event
-	for rows.Next() {
-		var ev callbackd.Event
-		var t int64
-		var typ, from, to, reason, props string
-		if err := rows.Scan(&ev.Seq, &t, &ev.CallbackID, &ev.Service, &typ, &from, &to, &reason, &ev.Source, &props); err != nil {
-			return nil, translate(err)
-		}
-		ev.Time = time.UnixMilli(t).UTC()
-		ev.Type, ev.From, ev.To, ev.Reason = callbackd.EventType(typ), callbackd.State(from), callbackd.State(to), callbackd.Reason(reason)
-		if ev.Properties, err = decodeProps(props); err != nil {
-			return nil, err
-		}
-		out = append(out, ev)
-	}
-	return out, translate(rows.Err())
-}
-
 type scanner interface{ Scan(dest ...any) error }
 
 func scanCallback(row scanner) (*callbackd.Callback, error) {
@@ -661,17 +441,6 @@ func decodeProps(s string) (map[string]string, error) {
 		return nil, fmt.Errorf("sqlite: corrupt properties: %w", err)
 	}
 	return p, nil
-}
-
-// encodeHolds stores the holds a callback keeps (rate holds are uses, not
-// kept).
-func encodeHolds(hs []callbackd.Hold) (string, error) {
-	kept := slices.DeleteFunc(slices.Clone(hs), callbackd.Hold.IsRate)
-	if len(kept) == 0 {
-		return "[]", nil
-	}
-	b, err := json.Marshal(kept)
-	return string(b), err
 }
 
 type lookupGroup struct {
