@@ -2,6 +2,7 @@ package callbackd
 
 import (
 	"context"
+	"slices"
 	"time"
 )
 
@@ -132,3 +133,27 @@ const PausedCounterPrefix = "paused/"
 // may serve these from memory: availability reads a week of them (2,016
 // five-minute buckets) per request.
 const SlotCounterPrefix = "slot/"
+
+// LookupGroup is the values asked for one lookup key.
+type LookupGroup struct {
+	Key    string
+	Values []string
+}
+
+// LookupGroups gathers the values of each key of q.Lookups, in first-seen
+// key order, without duplicates: a store ORs the values of a group and
+// joins the groups with AND (or OR when q.Any).
+func (q Query) LookupGroups() []LookupGroup {
+	var out []LookupGroup
+	for _, kv := range q.Lookups {
+		i := slices.IndexFunc(out, func(g LookupGroup) bool { return g.Key == kv.Key })
+		if i < 0 {
+			out = append(out, LookupGroup{Key: kv.Key})
+			i = len(out) - 1
+		}
+		if !slices.Contains(out[i].Values, kv.Value) {
+			out[i].Values = append(out[i].Values, kv.Value)
+		}
+	}
+	return out
+}

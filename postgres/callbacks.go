@@ -215,11 +215,11 @@ func (s *Store) FindCallbacks(ctx context.Context, q callbackd.Query) ([]*callba
 	}
 	if len(q.Lookups) > 0 {
 		var subs []string
-		for _, g := range groupLookups(q.Lookups) {
-			if g.key == callbackd.KeyID {
-				subs = append(subs, `SELECT id FROM callbacks WHERE id = ANY(`+arg(g.values)+`)`)
+		for _, g := range q.LookupGroups() {
+			if g.Key == callbackd.KeyID {
+				subs = append(subs, `SELECT id FROM callbacks WHERE id = ANY(`+arg(g.Values)+`)`)
 			} else {
-				subs = append(subs, `SELECT callback_id FROM callback_keys WHERE key = `+arg(g.key)+` AND value = ANY(`+arg(g.values)+`)`)
+				subs = append(subs, `SELECT callback_id FROM callback_keys WHERE key = `+arg(g.Key)+` AND value = ANY(`+arg(g.Values)+`)`)
 			}
 		}
 		op := " INTERSECT "
@@ -279,27 +279,6 @@ func (s *Store) FindCallbacks(ctx context.Context, q callbackd.Query) ([]*callba
 		return nil, err
 	}
 	return out, nil
-}
-
-type lookupGroup struct {
-	key    string
-	values []string
-}
-
-// groupLookups gathers the values of each key, in first-seen key order.
-func groupLookups(kvs []callbackd.KeyValue) []lookupGroup {
-	var out []lookupGroup
-	for _, kv := range kvs {
-		i := slices.IndexFunc(out, func(g lookupGroup) bool { return g.key == kv.Key })
-		if i < 0 {
-			out = append(out, lookupGroup{key: kv.Key})
-			i = len(out) - 1
-		}
-		if !slices.Contains(out[i].values, kv.Value) {
-			out[i].values = append(out[i].values, kv.Value)
-		}
-	}
-	return out
 }
 
 func scanCallback(row pgx.Row) (*callbackd.Callback, error) {

@@ -316,15 +316,15 @@ func (s *Store) FindCallbacks(ctx context.Context, q callbackd.Query) ([]*callba
 	var args []any
 	if len(q.Lookups) > 0 {
 		var subs []string
-		for _, g := range groupLookups(q.Lookups) {
-			in := strings.TrimSuffix(strings.Repeat("?,", len(g.values)), ",")
-			if g.key == callbackd.KeyID {
+		for _, g := range q.LookupGroups() {
+			in := strings.TrimSuffix(strings.Repeat("?,", len(g.Values)), ",")
+			if g.Key == callbackd.KeyID {
 				subs = append(subs, `SELECT id FROM callbacks WHERE id IN (`+in+`)`)
 			} else {
 				subs = append(subs, `SELECT callback_id FROM callback_keys WHERE key = ? AND value IN (`+in+`)`)
-				args = append(args, g.key)
+				args = append(args, g.Key)
 			}
-			for _, v := range g.values {
+			for _, v := range g.Values {
 				args = append(args, v)
 			}
 		}
@@ -441,25 +441,4 @@ func decodeProps(s string) (map[string]string, error) {
 		return nil, fmt.Errorf("sqlite: corrupt properties: %w", err)
 	}
 	return p, nil
-}
-
-type lookupGroup struct {
-	key    string
-	values []string
-}
-
-// groupLookups gathers the values of each key, in first-seen key order.
-func groupLookups(kvs []callbackd.KeyValue) []lookupGroup {
-	var out []lookupGroup
-	for _, kv := range kvs {
-		i := slices.IndexFunc(out, func(g lookupGroup) bool { return g.key == kv.Key })
-		if i < 0 {
-			out = append(out, lookupGroup{key: kv.Key})
-			i = len(out) - 1
-		}
-		if !slices.Contains(out[i].values, kv.Value) {
-			out[i].values = append(out[i].values, kv.Value)
-		}
-	}
-	return out
 }
