@@ -157,8 +157,8 @@ func (d *Dispatcher) Stop() {
 // Workers at a time. It returns how many it claimed.
 func (d *Dispatcher) RunOnce(ctx context.Context) (int, error) {
 	claimed, err := d.claim(ctx, "")
-	if err != nil {
-		return 0, err
+	if err != nil || len(claimed) == 0 {
+		return 0, err // most polls: nothing due, nothing more to read
 	}
 	paused, err := d.paused(ctx)
 	if err != nil {

@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -13,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/callbackd/callbackd"
+	"github.com/callbackd/callbackd/internal/storecodec"
 )
 
 const callbackColumns = `id, service, state, reason, customer_number, desired_time, expiration_time, session_id, submit_attempts, created_at, updated_at, properties, holds, due_at, lease_owner, lease_until`
@@ -299,31 +299,22 @@ func scanCallback(row pgx.Row) (*callbackd.Callback, error) {
 	if leaseUntil != 0 {
 		cb.LeaseUntil = fromMS(leaseUntil)
 	}
-	if cb.Properties, err = decodeProps(props); err != nil {
+	if cb.Properties, err = storecodec.DecodeProps(props); err != nil {
 		return nil, err
 	}
-	if holds != "" && holds != "[]" {
-		if err := json.Unmarshal([]byte(holds), &cb.Holds); err != nil {
-			return nil, fmt.Errorf("postgres: corrupt holds of %s: %w", cb.ID, err)
-		}
+	if cb.Holds, err = storecodec.DecodeHolds(holds); err != nil {
+		return nil, fmt.Errorf("postgres: %s: %w", cb.ID, err)
 	}
 	return &cb, nil
 }
 
 // encodeRecord encodes the JSON columns of a callback.
 func encodeRecord(cb *callbackd.Callback) (props, holds string, err error) {
-	if props, err = encodeProps(cb.Properties); err != nil {
+	if props, err = storecodec.EncodeProps(cb.Properties); err != nil {
 		return "", "", err
 	}
-	holds = "[]"
-	if kept := slices.DeleteFunc(slices.Clone(cb.Holds), callbackd.Hold.IsRate); len(kept) > 0 { // rate holds are uses, not kept
-		b, err := json.Marshal(kept)
-		if err != nil {
-			return "", "", err
-		}
-		holds = string(b)
-	}
-	return props, holds, nil
+	holds, err = storecodec.EncodeHolds(cb.Holds)
+	return props, holds, err
 }
 
 // ms is the stored form of a time: UTC unix milliseconds, the API's
@@ -336,22 +327,3 @@ func ms(t time.Time) int64 {
 }
 
 func fromMS(v int64) time.Time { return time.UnixMilli(v).UTC() }
-
-func encodeProps(p map[string]string) (string, error) {
-	if len(p) == 0 {
-		return "{}", nil
-	}
-	b, err := json.Marshal(p)
-	return string(b), err
-}
-
-func decodeProps(s string) (map[string]string, error) {
-	p := map[string]string{}
-	if s == "" || s == "{}" {
-		return p, nil
-	}
-	if err := json.Unmarshal([]byte(s), &p); err != nil {
-		return nil, fmt.Errorf("postgres: corrupt properties: %w", err)
-	}
-	return p, nil
-}

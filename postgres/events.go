@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/callbackd/callbackd"
+	"github.com/callbackd/callbackd/internal/storecodec"
 )
 
 // queueSideTables adds to b the lookup values and the events of a write,
@@ -31,7 +32,7 @@ func queueSideTables(b *pgx.Batch, cb *callbackd.Callback, events []callbackd.Ev
 		b.Queue(`INSERT INTO callback_keys (key, value, callback_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, k, v, cb.ID)
 	}
 	for _, ev := range events {
-		props, err := encodeProps(ev.Properties)
+		props, err := storecodec.EncodeProps(ev.Properties)
 		if err != nil {
 			return err
 		}
@@ -103,7 +104,7 @@ func (s *Store) ListEvents(ctx context.Context, q callbackd.EventQuery) ([]callb
 			}
 			ev.Time = fromMS(t)
 			ev.Type, ev.From, ev.To, ev.Reason = callbackd.EventType(typ), callbackd.State(from), callbackd.State(to), callbackd.Reason(reason)
-			if ev.Properties, err = decodeProps(props); err != nil {
+			if ev.Properties, err = storecodec.DecodeProps(props); err != nil {
 				return err
 			}
 			out = append(out, ev)

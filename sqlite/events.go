@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/callbackd/callbackd"
+	"github.com/callbackd/callbackd/internal/storecodec"
 )
 
 // SetCounter implements callbackd.Store.
@@ -60,7 +61,7 @@ func (s *Store) ListEvents(ctx context.Context, q callbackd.EventQuery) ([]callb
 		}
 		ev.Time = time.UnixMilli(t).UTC()
 		ev.Type, ev.From, ev.To, ev.Reason = callbackd.EventType(typ), callbackd.State(from), callbackd.State(to), callbackd.Reason(reason)
-		if ev.Properties, err = decodeProps(props); err != nil {
+		if ev.Properties, err = storecodec.DecodeProps(props); err != nil {
 			return nil, err
 		}
 		out = append(out, ev)

@@ -3,9 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"math"
-	"slices"
 
 	"github.com/callbackd/callbackd"
 )
@@ -71,15 +69,4 @@ func takeHold(ctx context.Context, tx *sql.Tx, h callbackd.Hold) error {
 		return &callbackd.LimitError{Key: h.Key, Limit: h.Limit}
 	}
 	return nil
-}
-
-// encodeHolds stores the holds a callback keeps (rate holds are uses, not
-// kept).
-func encodeHolds(hs []callbackd.Hold) (string, error) {
-	kept := slices.DeleteFunc(slices.Clone(hs), callbackd.Hold.IsRate)
-	if len(kept) == 0 {
-		return "[]", nil
-	}
-	b, err := json.Marshal(kept)
-	return string(b), err
 }

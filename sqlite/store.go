@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"embed"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -19,6 +18,7 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/callbackd/callbackd"
+	"github.com/callbackd/callbackd/internal/storecodec"
 )
 
 //go:embed migrations/*.sql
@@ -180,11 +180,11 @@ const callbackColumns = `id, service, state, reason, customer_number, desired_ti
 
 // callbackValues are the values of callbackColumns for a record.
 func callbackValues(cb *callbackd.Callback) ([]any, error) {
-	props, err := encodeProps(cb.Properties)
+	props, err := storecodec.EncodeProps(cb.Properties)
 	if err != nil {
 		return nil, err
 	}
-	holds, err := encodeHolds(cb.Holds)
+	holds, err := storecodec.EncodeHolds(cb.Holds)
 	if err != nil {
 		return nil, err
 	}
@@ -240,7 +240,7 @@ func writeSideTables(ctx context.Context, tx *sql.Tx, cb *callbackd.Callback, ev
 		}
 	}
 	for _, ev := range events {
-		props, err := encodeProps(ev.Properties)
+		props, err := storecodec.EncodeProps(ev.Properties)
 		if err != nil {
 			return err
 		}
@@ -398,13 +398,11 @@ func scanCallback(row scanner) (*callbackd.Callback, error) {
 	cb.DesiredTime, cb.ExpirationTime = time.UnixMilli(desired).UTC(), time.UnixMilli(expiration).UTC()
 	cb.CreatedAt, cb.UpdatedAt = time.UnixMilli(created).UTC(), time.UnixMilli(updated).UTC()
 	cb.DueAt, cb.LeaseUntil = fromMS(due), fromMS(leaseUntil)
-	if cb.Properties, err = decodeProps(props); err != nil {
+	if cb.Properties, err = storecodec.DecodeProps(props); err != nil {
 		return nil, err
 	}
-	if holds != "" && holds != "[]" {
-		if err := json.Unmarshal([]byte(holds), &cb.Holds); err != nil {
-			return nil, fmt.Errorf("sqlite: corrupt holds: %w", err)
-		}
+	if cb.Holds, err = storecodec.DecodeHolds(holds); err != nil {
+		return nil, fmt.Errorf("sqlite: %s: %w", cb.ID, err)
 	}
 	return &cb, nil
 }
@@ -422,23 +420,4 @@ func ms(t time.Time) int64 {
 		return 0
 	}
 	return t.UnixMilli()
-}
-
-func encodeProps(p map[string]string) (string, error) {
-	if len(p) == 0 {
-		return "{}", nil
-	}
-	b, err := json.Marshal(p)
-	return string(b), err
-}
-
-func decodeProps(s string) (map[string]string, error) {
-	p := map[string]string{}
-	if s == "" || s == "{}" {
-		return p, nil
-	}
-	if err := json.Unmarshal([]byte(s), &p); err != nil {
-		return nil, fmt.Errorf("sqlite: corrupt properties: %w", err)
-	}
-	return p, nil
 }
