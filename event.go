@@ -30,6 +30,9 @@ type Event struct {
 	Reason     Reason
 	// Source is who caused it: "api", "executor", "dispatcher", "admin".
 	Source string
+	// Subject is the customer an event without a stored callback is about
+	// (a refused request's normalised number), so Forget-me can find it.
+	Subject string
 	// Properties carries reporting key-values (spec 003's _CB_* keys, the
 	// previous desired time of a reschedule, ...).
 	Properties map[string]string

@@ -47,6 +47,18 @@ type Store interface {
 	// FindCallbacks returns the callbacks matching q, by desired time then id.
 	FindCallbacks(ctx context.Context, q Query) ([]*Callback, error)
 
+	// CountCallbacks counts the callbacks matching q (its Limit is
+	// ignored): watermarks and queue positions must be exact, not capped.
+	CountCallbacks(ctx context.Context, q Query) (int, error)
+
+	// Forget erases what the store keeps about a customer (Forget-me): the
+	// callbacks f.IDs, each with its lookup keys and events and with its
+	// holds released, and the records that name one of f.Subjects. f.Check
+	// runs on each callback inside the transaction and may refuse to erase
+	// it. Nothing about the erasure itself is recorded. The result holds, per id, nil (erased), ErrNotFound, or Check's
+	// error.
+	Forget(ctx context.Context, f Forget) (map[string]error, error)
+
 	// Counters returns the counters whose keys lie in [from, to), by key.
 	// Counters at zero may be missing.
 	Counters(ctx context.Context, from, to string) ([]Counter, error)
@@ -83,11 +95,44 @@ type Query struct {
 	// callbacks in none of them.
 	States    []State
 	NotStates bool
+	// Reasons keeps callbacks with one of these reasons.
+	Reasons []Reason
 	// DesiredFrom and DesiredTo bound the desired time, inclusive.
 	DesiredFrom time.Time
 	DesiredTo   time.Time
+	// After and Before keep callbacks strictly after (before) a position
+	// in the (desired time, id) order: After pages through a long result,
+	// Before counts the callbacks ahead of one in its queue.
+	After  *Cursor
+	Before *Cursor
 	// Limit caps the result; 0 means the store's default (1000).
 	Limit int
+}
+
+// Cursor is a position in the (desired time, id) order of queries.
+type Cursor struct {
+	Desired time.Time
+	ID      string
+}
+
+// CursorOf is the position of a callback.
+func CursorOf(cb *Callback) *Cursor { return &Cursor{Desired: cb.DesiredTime, ID: cb.ID} }
+
+// Forget names what Store.Forget erases.
+type Forget struct {
+	// IDs are the callbacks to erase.
+	IDs []string
+	// Check may refuse to erase a callback (one in execution); nil erases
+	// every callback found.
+	Check func(cb *Callback) error
+	// Subjects name the customer as events record it (Event.Subject):
+	// events with one of them as subject (refused requests, which have no
+	// stored callback) are erased.
+	Subjects []string
+	// KeySuffixes end the keys of the customer's counters and throttle
+	// uses (in-queue checks, daily limits): those are erased, except a
+	// counter another callback still holds.
+	KeySuffixes []string
 }
 
 // ClaimQuery selects callbacks to claim.

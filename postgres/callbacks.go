@@ -203,60 +203,15 @@ func (s *Store) PurgeCompleted(ctx context.Context, before time.Time, limit int)
 	return n, err
 }
 
-// FindCallbacks implements callbackd.Store, with the sqlite store's query:
-// the values of one lookup key are OR-ed, the keys are AND-ed (INTERSECT),
-// or OR-ed (UNION) when q.Any; the key "_id" matches the id itself.
+// FindCallbacks implements callbackd.Store, with the sqlite store's query.
 func (s *Store) FindCallbacks(ctx context.Context, q callbackd.Query) ([]*callbackd.Callback, error) {
-	var where []string
-	var args []any
-	arg := func(v any) string {
-		args = append(args, v)
-		return "$" + strconv.Itoa(len(args))
-	}
-	if len(q.Lookups) > 0 {
-		var subs []string
-		for _, g := range q.LookupGroups() {
-			if g.Key == callbackd.KeyID {
-				subs = append(subs, `SELECT id FROM callbacks WHERE id = ANY(`+arg(g.Values)+`)`)
-			} else {
-				subs = append(subs, `SELECT callback_id FROM callback_keys WHERE key = `+arg(g.Key)+` AND value = ANY(`+arg(g.Values)+`)`)
-			}
-		}
-		op := " INTERSECT "
-		if q.Any {
-			op = " UNION "
-		}
-		where = append(where, "id IN ("+strings.Join(subs, op)+")")
-	}
-	if q.Service != "" {
-		where = append(where, "service = "+arg(q.Service))
-	}
-	if len(q.States) > 0 {
-		states := make([]string, len(q.States))
-		for i, st := range q.States {
-			states[i] = string(st)
-		}
-		if q.NotStates {
-			where = append(where, "state <> ALL("+arg(states)+")")
-		} else {
-			where = append(where, "state = ANY("+arg(states)+")")
-		}
-	}
-	if !q.DesiredFrom.IsZero() {
-		where = append(where, "desired_time >= "+arg(ms(q.DesiredFrom)))
-	}
-	if !q.DesiredTo.IsZero() {
-		where = append(where, "desired_time <= "+arg(ms(q.DesiredTo)))
-	}
-	query := `SELECT ` + callbackColumns + ` FROM callbacks`
-	if len(where) > 0 {
-		query += " WHERE " + strings.Join(where, " AND ")
-	}
+	where, args := whereOf(q)
 	limit := q.Limit
 	if limit <= 0 {
 		limit = callbackd.DefaultQueryLimit
 	}
-	query += " ORDER BY desired_time, id LIMIT " + arg(limit)
+	query := `SELECT ` + callbackColumns + ` FROM callbacks` + where + ` ORDER BY desired_time, id LIMIT $` + strconv.Itoa(len(args)+1)
+	args = append(args, limit)
 
 	var out []*callbackd.Callback
 	err := s.retry(ctx, func() error {
@@ -327,3 +282,77 @@ func ms(t time.Time) int64 {
 }
 
 func fromMS(v int64) time.Time { return time.UnixMilli(v).UTC() }
+
+// CountCallbacks implements callbackd.Store.
+func (s *Store) CountCallbacks(ctx context.Context, q callbackd.Query) (int, error) {
+	where, args := whereOf(q)
+	var n int
+	err := s.retry(ctx, func() error {
+		return s.pool.QueryRow(ctx, `SELECT COUNT(*) FROM callbacks`+where, args...).Scan(&n)
+	})
+	return n, err
+}
+
+// whereOf is the WHERE clause (with its leading space, or "") of a query:
+// the values of one lookup key are OR-ed, the keys are AND-ed (INTERSECT),
+// or OR-ed (UNION) when q.Any; the key "_id" matches the id itself.
+func whereOf(q callbackd.Query) (string, []any) {
+	var where []string
+	var args []any
+	arg := func(v any) string {
+		args = append(args, v)
+		return "$" + strconv.Itoa(len(args))
+	}
+	if len(q.Lookups) > 0 {
+		var subs []string
+		for _, g := range q.LookupGroups() {
+			if g.Key == callbackd.KeyID {
+				subs = append(subs, `SELECT id FROM callbacks WHERE id = ANY(`+arg(g.Values)+`)`)
+			} else {
+				subs = append(subs, `SELECT callback_id FROM callback_keys WHERE key = `+arg(g.Key)+` AND value = ANY(`+arg(g.Values)+`)`)
+			}
+		}
+		op := " INTERSECT "
+		if q.Any {
+			op = " UNION "
+		}
+		where = append(where, "id IN ("+strings.Join(subs, op)+")")
+	}
+	if q.Service != "" {
+		where = append(where, "service = "+arg(q.Service))
+	}
+	if len(q.States) > 0 {
+		states := make([]string, len(q.States))
+		for i, st := range q.States {
+			states[i] = string(st)
+		}
+		if q.NotStates {
+			where = append(where, "state <> ALL("+arg(states)+")")
+		} else {
+			where = append(where, "state = ANY("+arg(states)+")")
+		}
+	}
+	if len(q.Reasons) > 0 {
+		reasons := make([]string, len(q.Reasons))
+		for i, r := range q.Reasons {
+			reasons[i] = string(r)
+		}
+		where = append(where, "reason = ANY("+arg(reasons)+")")
+	}
+	if !q.DesiredFrom.IsZero() {
+		where = append(where, "desired_time >= "+arg(ms(q.DesiredFrom)))
+	}
+	if !q.DesiredTo.IsZero() {
+		where = append(where, "desired_time <= "+arg(ms(q.DesiredTo)))
+	}
+	if c := q.After; c != nil {
+		where = append(where, "(desired_time, id) > ("+arg(ms(c.Desired))+", "+arg(c.ID)+")")
+	}
+	if c := q.Before; c != nil {
+		where = append(where, "(desired_time, id) < ("+arg(ms(c.Desired))+", "+arg(c.ID)+")")
+	}
+	if len(where) == 0 {
+		return "", nil
+	}
+	return " WHERE " + strings.Join(where, " AND "), args
+}

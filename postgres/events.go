@@ -36,8 +36,8 @@ func queueSideTables(b *pgx.Batch, cb *callbackd.Callback, events []callbackd.Ev
 		if err != nil {
 			return err
 		}
-		b.Queue(`INSERT INTO events (time, callback_id, service, type, from_state, to_state, reason, source, properties) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)`,
-			ms(ev.Time), ev.CallbackID, ev.Service, string(ev.Type), string(ev.From), string(ev.To), string(ev.Reason), ev.Source, props)
+		b.Queue(`INSERT INTO events (time, callback_id, service, type, from_state, to_state, reason, source, properties, subject) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)`,
+			ms(ev.Time), ev.CallbackID, ev.Service, string(ev.Type), string(ev.From), string(ev.To), string(ev.Reason), ev.Source, props, ev.Subject)
 	}
 	return nil
 }

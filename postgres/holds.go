@@ -22,9 +22,13 @@ const takeHold = `INSERT INTO counters (key, value) VALUES ($1, 1)
 	ON CONFLICT (key) DO UPDATE SET value = counters.value + 1 WHERE counters.value < $2
 	RETURNING value`
 
-// releaseHold takes one off a counter. Counters at zero stay as rows: the
-// next take finds them and is an UPDATE rather than an INSERT.
+// releaseHold takes one off a counter. Bucket counters at zero stay as
+// rows: the next take finds them and is an UPDATE rather than an INSERT.
 const releaseHold = `UPDATE counters SET value = value - 1 WHERE key = $1 AND value > 0`
+
+// dropIfZero removes a released per-customer counter nobody holds any
+// more: its key names a phone number, which must not be kept forever.
+const dropIfZero = `DELETE FROM counters WHERE key = $1 AND value <= 0`
 
 // holdOp is one change of one counter.
 type holdOp struct {
@@ -81,6 +85,9 @@ func queueHolds(b *pgx.Batch, before, after []callbackd.Hold) {
 		if !op.take {
 			if !op.hold.IsRate() {
 				b.Queue(releaseHold, op.hold.Key)
+				if !strings.HasPrefix(op.hold.Key, callbackd.SlotCounterPrefix) {
+					b.Queue(dropIfZero, op.hold.Key)
+				}
 			}
 			continue
 		}

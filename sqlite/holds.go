@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"math"
+	"strings"
 
 	"github.com/callbackd/callbackd"
 )
@@ -22,6 +23,9 @@ func moveHolds(ctx context.Context, tx *sql.Tx, d deltas, before, after []callba
 		if !kept[h.Key] && !h.IsRate() {
 			if _, err := tx.ExecContext(ctx, `UPDATE counters SET value = value - 1 WHERE key = ? AND value > 0`, h.Key); err != nil {
 				return translate(err)
+			}
+			if err := dropIfZero(ctx, tx, h.Key); err != nil {
+				return err
 			}
 			d.add(h.Key, -1)
 		}
@@ -69,4 +73,16 @@ func takeHold(ctx context.Context, tx *sql.Tx, h callbackd.Hold) error {
 		return &callbackd.LimitError{Key: h.Key, Limit: h.Limit}
 	}
 	return nil
+}
+
+// dropIfZero removes a released counter that nobody holds any more, unless
+// it is a capacity bucket's. Per-customer counters (in-queue checks) name a
+// phone number in their key: keeping them at zero would keep personal data
+// forever.
+func dropIfZero(ctx context.Context, tx *sql.Tx, key string) error {
+	if strings.HasPrefix(key, callbackd.SlotCounterPrefix) {
+		return nil
+	}
+	_, err := tx.ExecContext(ctx, `DELETE FROM counters WHERE key = ? AND value <= 0`, key)
+	return translate(err)
 }

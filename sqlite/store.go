@@ -47,6 +47,8 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		q.Add("_pragma", "journal_mode(WAL)")
 		q.Add("_pragma", "synchronous(FULL)")
 		q.Add("_pragma", "foreign_keys(ON)")
+		// Erased rows are overwritten, not left in free pages (Forget-me).
+		q.Add("_pragma", "secure_delete(ON)")
 		q.Set("_txlock", "immediate")
 		if extra != "" {
 			q.Add("_pragma", extra)
@@ -244,8 +246,8 @@ func writeSideTables(ctx context.Context, tx *sql.Tx, cb *callbackd.Callback, ev
 		if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO events (time, callback_id, service, type, from_state, to_state, reason, source, properties) VALUES (?,?,?,?,?,?,?,?,?)`,
-			ms(ev.Time), ev.CallbackID, ev.Service, string(ev.Type), string(ev.From), string(ev.To), string(ev.Reason), ev.Source, props); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO events (time, callback_id, service, type, from_state, to_state, reason, source, properties, subject) VALUES (?,?,?,?,?,?,?,?,?,?)`,
+			ms(ev.Time), ev.CallbackID, ev.Service, string(ev.Type), string(ev.From), string(ev.To), string(ev.Reason), ev.Source, props, ev.Subject); err != nil {
 			return translate(err)
 		}
 	}
@@ -312,16 +314,47 @@ func updateInTx(ctx context.Context, tx *sql.Tx, d deltas, id string, fn func(cb
 
 // FindCallbacks implements callbackd.Store.
 func (s *Store) FindCallbacks(ctx context.Context, q callbackd.Query) ([]*callbackd.Callback, error) {
+	where, args := whereOf(q)
+	limit := q.Limit
+	if limit <= 0 {
+		limit = callbackd.DefaultQueryLimit
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT `+callbackColumns+` FROM callbacks`+where+` ORDER BY desired_time, id LIMIT ?`, append(args, limit)...)
+	if err != nil {
+		return nil, translate(err)
+	}
+	defer rows.Close()
+	var out []*callbackd.Callback
+	for rows.Next() {
+		cb, err := scanCallback(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, cb)
+	}
+	return out, translate(rows.Err())
+}
+
+// CountCallbacks implements callbackd.Store.
+func (s *Store) CountCallbacks(ctx context.Context, q callbackd.Query) (int, error) {
+	where, args := whereOf(q)
+	var n int
+	err := s.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM callbacks`+where, args...).Scan(&n)
+	return n, translate(err)
+}
+
+// whereOf is the WHERE clause (with its leading space, or "") of a query.
+func whereOf(q callbackd.Query) (string, []any) {
 	var where []string
 	var args []any
+	in := func(n int) string { return strings.TrimSuffix(strings.Repeat("?,", n), ",") }
 	if len(q.Lookups) > 0 {
 		var subs []string
 		for _, g := range q.LookupGroups() {
-			in := strings.TrimSuffix(strings.Repeat("?,", len(g.Values)), ",")
 			if g.Key == callbackd.KeyID {
-				subs = append(subs, `SELECT id FROM callbacks WHERE id IN (`+in+`)`)
+				subs = append(subs, `SELECT id FROM callbacks WHERE id IN (`+in(len(g.Values))+`)`)
 			} else {
-				subs = append(subs, `SELECT callback_id FROM callback_keys WHERE key = ? AND value IN (`+in+`)`)
+				subs = append(subs, `SELECT callback_id FROM callback_keys WHERE key = ? AND value IN (`+in(len(g.Values))+`)`)
 				args = append(args, g.Key)
 			}
 			for _, v := range g.Values {
@@ -339,14 +372,19 @@ func (s *Store) FindCallbacks(ctx context.Context, q callbackd.Query) ([]*callba
 		args = append(args, q.Service)
 	}
 	if len(q.States) > 0 {
-		in := strings.TrimSuffix(strings.Repeat("?,", len(q.States)), ",")
 		not := ""
 		if q.NotStates {
 			not = "NOT "
 		}
-		where = append(where, "state "+not+"IN ("+in+")")
+		where = append(where, "state "+not+"IN ("+in(len(q.States))+")")
 		for _, st := range q.States {
 			args = append(args, string(st))
+		}
+	}
+	if len(q.Reasons) > 0 {
+		where = append(where, "reason IN ("+in(len(q.Reasons))+")")
+		for _, r := range q.Reasons {
+			args = append(args, string(r))
 		}
 	}
 	if !q.DesiredFrom.IsZero() {
@@ -357,30 +395,18 @@ func (s *Store) FindCallbacks(ctx context.Context, q callbackd.Query) ([]*callba
 		where = append(where, "desired_time <= ?")
 		args = append(args, ms(q.DesiredTo))
 	}
-	query := `SELECT ` + callbackColumns + ` FROM callbacks`
-	if len(where) > 0 {
-		query += " WHERE " + strings.Join(where, " AND ")
+	if c := q.After; c != nil {
+		where = append(where, "(desired_time, id) > (?, ?)")
+		args = append(args, ms(c.Desired), c.ID)
 	}
-	limit := q.Limit
-	if limit <= 0 {
-		limit = callbackd.DefaultQueryLimit
+	if c := q.Before; c != nil {
+		where = append(where, "(desired_time, id) < (?, ?)")
+		args = append(args, ms(c.Desired), c.ID)
 	}
-	query += " ORDER BY desired_time, id LIMIT ?"
-	args = append(args, limit)
-	rows, err := s.r.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, translate(err)
+	if len(where) == 0 {
+		return "", nil
 	}
-	defer rows.Close()
-	var out []*callbackd.Callback
-	for rows.Next() {
-		cb, err := scanCallback(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, cb)
-	}
-	return out, translate(rows.Err())
+	return " WHERE " + strings.Join(where, " AND "), args
 }
 
 type scanner interface{ Scan(dest ...any) error }
