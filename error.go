@@ -26,6 +26,7 @@ const (
 	CodeUnauthorized            Code = 40100
 	CodeNotFound                Code = 40400
 	CodeMethodNotAllowed        Code = 40500
+	CodeTooManyRequests         Code = 42900
 	CodeCapacityError           Code = 50004
 	CodeCalendarError           Code = 50005
 	CodeORSMaxSubmitRetries     Code = 50006
@@ -65,6 +66,7 @@ var codes = map[Code]codeInfo{
 	CodeUnauthorized:            {"UNAUTHORIZED", "CallbackExceptionUnauthorized", http.StatusUnauthorized},
 	CodeNotFound:                {"NOT_FOUND", "CallbackException", http.StatusNotFound},
 	CodeMethodNotAllowed:        {"METHOD_NOT_ALLOWED", "CallbackException", http.StatusMethodNotAllowed},
+	CodeTooManyRequests:         {"TOO_MANY_REQUESTS", "CallbackException", http.StatusTooManyRequests},
 	CodeCapacityError:           {"CAPACITY_ERROR", "CallbackExceptionCapacityError", http.StatusInternalServerError},
 	CodeCalendarError:           {"CALENDAR_ERROR", "CallbackExceptionCalendarError", http.StatusInternalServerError},
 	CodeORSMaxSubmitRetries:     {"ORS_MAX_SUBMIT_RETRIES", "CallbackExceptionMaxORSSubmitAttempts", http.StatusInternalServerError},

@@ -60,6 +60,10 @@ type EWTProvider interface {
 	// EWT returns the estimated wait time for the statistic. A statistic
 	// that cannot be parsed yields a BAD_CONFIGURATION *Error.
 	EWT(ctx context.Context, service, statistic string) (time.Duration, error)
+
+	// VirtualQueueEWT estimates the wait in a virtual queue (ewt-for-vq,
+	// read by web widgets before they offer a callback).
+	VirtualQueueEWT(ctx context.Context, vq string) (time.Duration, error)
 }
 
 // StaticEWT answers every well-formed statistic with the same value (the
@@ -95,4 +99,32 @@ func ValidStatistic(s string) bool {
 		}
 	}
 	return n == 4
+}
+
+// VirtualQueueEWT implements EWTProvider.
+func (s StaticEWT) VirtualQueueEWT(context.Context, string) (time.Duration, error) {
+	return s.Value, nil
+}
+
+// QueueReporter tells where a callback handed to execution stands in its
+// queue (check-queue-position). The HTTP hand-off has no such call, so
+// callbackd answers from its own records; the built-in engine will answer
+// from its live queues.
+type QueueReporter interface {
+	QueuePosition(ctx context.Context, cb *Callback) (QueuePosition, error)
+}
+
+// QueuePosition is what check-queue-position answers.
+type QueuePosition struct {
+	// Position is 1 for the next callback to be served, 0 when the
+	// callback is not waiting in the queue.
+	Position int
+	// TotalWaiting counts the callbacks waiting in the queue.
+	TotalWaiting int
+	// ETA is the expected wait until an agent is available; EWT the
+	// queue's estimated wait time.
+	ETA, EWT time.Duration
+	// AgentReadyThresholdPassed is true once an agent is expected to be
+	// ready for the callback (no wait left).
+	AgentReadyThresholdPassed bool
 }

@@ -2,6 +2,7 @@ package callbacks
 
 import (
 	"context"
+	"time"
 
 	"github.com/callbackd/callbackd"
 )
@@ -34,6 +35,12 @@ func (m *Manager) Cancel(ctx context.Context, service, id string, discardFailure
 	if err != nil {
 		return err
 	}
+	return m.cancel(ctx, cb, callbackd.ReasonCancelled, "api", discardFailure, now)
+}
+
+// cancel completes a loaded callback with reason, after cancelling its
+// execution session if it has one.
+func (m *Manager) cancel(ctx context.Context, cb *callbackd.Callback, reason callbackd.Reason, source string, discardFailure bool, now time.Time) error {
 	if err := cancellable(cb); err != nil {
 		return err
 	}
@@ -48,11 +55,11 @@ func (m *Manager) Cancel(ctx context.Context, service, id string, discardFailure
 				"Callback %s cannot be cancelled - unable to process ORS cancel request : %s", cb.ID, cerr.Error())
 		}
 	}
-	_, err = m.Store.UpdateCallback(ctx, id, func(cb *callbackd.Callback) ([]callbackd.Event, error) {
+	_, err := m.Store.UpdateCallback(ctx, cb.ID, func(cb *callbackd.Callback) ([]callbackd.Event, error) {
 		if err := cancellable(cb); err != nil {
 			return nil, err
 		}
-		ev, err := cb.Transition(callbackd.StateCompleted, callbackd.ReasonCancelled, now, "api")
+		ev, err := cb.Transition(callbackd.StateCompleted, reason, now, source)
 		return []callbackd.Event{ev}, err
 	})
 	return err

@@ -38,6 +38,9 @@ type Manager struct {
 	// Executor cancels callbacks already handed to execution; nil while no
 	// execution side is configured.
 	Executor callbackd.Executor
+	// Queue tells queue positions from the execution side; nil answers
+	// from callbackd's own records (the HTTP hand-off has no such call).
+	Queue callbackd.QueueReporter
 	// NewID makes callback ids; nil uses time-ordered UUIDs (v7), which
 	// keep the store's primary-key index append-mostly.
 	NewID func() string

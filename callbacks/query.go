@@ -125,3 +125,29 @@ func Record(cfg *callbackd.Config, cb *callbackd.Callback) map[string]string {
 	}
 	return rec
 }
+
+// QueueRecord renders a callback in an admin queue listing: the fields of
+// the spec's example (_customer_number, _callback_state, _desired_time,
+// _id, url), _url and _callback_reason as Record sends them, and the
+// configured returned-keys.
+func QueueRecord(cfg *callbackd.Config, cb *callbackd.Callback) map[string]string {
+	url := "/1/service/callback/" + cb.Service + "/" + cb.ID
+	rec := map[string]string{
+		callbackd.KeyID:             cb.ID,
+		callbackd.KeyCustomerNumber: cb.CustomerNumber,
+		callbackd.KeyState:          string(cb.State),
+		callbackd.KeyDesiredTime:    callbackd.FormatTime(cb.DesiredTime),
+		callbackd.KeyServiceName:    cb.Service,
+		"url":                       url,
+		"_url":                      url,
+	}
+	if cb.Reason != "" {
+		rec[callbackd.KeyReason] = string(cb.Reason)
+	}
+	for _, k := range cfg.Callback.ReturnedKeys {
+		if v, ok := cb.Get(k); ok {
+			rec[k] = v
+		}
+	}
+	return rec
+}

@@ -284,6 +284,13 @@ func (m *Manager) rejected(ctx context.Context, service string, p Params, err er
 		ev.CallbackID = id
 	}
 	ev.WithProps("code", strconv.Itoa(int(e.Code)), "message", e.Message)
+	// The message may quote the number: the event is the customer's, and
+	// Forget-me finds it by its normalised number.
+	country := ""
+	if svc, ok := m.Config().Service(service); ok {
+		country = svc.Options.DefaultCountry
+	}
+	ev.Subject = lookupValue(callbackd.KeyCustomerNumber, p[callbackd.KeyCustomerNumber], country)
 	for _, k := range callbackd.ReportingKeys[:1] {
 		if v := p[k]; v != "" {
 			ev.WithProps(k, v)

@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/callbackd/callbackd"
 	"github.com/callbackd/callbackd/callbacks"
@@ -16,7 +18,13 @@ type Server struct {
 	Manager *callbacks.Manager
 	Config  func() *callbackd.Config
 	Logger  *slog.Logger
+
+	auth     authLimiter
+	verified sync.Map // sha256(user, password, hash) of verified logins
 }
+
+// now is the injected clock's time.
+func (s *Server) now() time.Time { return s.Manager.Clock.Now() }
 
 // Handler returns the API under basePath (e.g. /genesys).
 func (s *Server) Handler(basePath string) http.Handler {
@@ -34,14 +42,29 @@ func (s *Server) Handler(basePath string) http.Handler {
 	mux.HandleFunc("GET "+b+"/1/phonenumber", s.phoneNumber)
 	mux.HandleFunc("POST "+b+"/1/admin/callback/pause", s.requireUser(s.pauseServices(true)))
 	mux.HandleFunc("POST "+b+"/1/admin/callback/resume", s.requireUser(s.pauseServices(false)))
-	mux.HandleFunc("GET "+b+"/1/events", s.listEvents)
-	mux.HandleFunc("GET "+b+"/1/events/stream", s.streamEvents)
-	return s.middleware(mux)
+	mux.HandleFunc("GET "+b+"/1/admin/callback/queues", s.requireUser(s.adminQueues))
+	mux.HandleFunc("GET "+b+"/1/admin/callback/watermarks", s.requireUser(s.adminWatermarks))
+	mux.HandleFunc("POST "+b+"/1/admin/callback/ops/delete", s.requireUser(s.adminForget))
+	mux.HandleFunc("POST "+b+"/1/admin/callback/cancel", s.requireUser(s.adminCancel))
+	mux.HandleFunc("POST "+b+"/1/admin/callback/reportcancelled", s.requireUser(s.reportCancelled))
+	mux.HandleFunc("GET "+b+"/1/service/ewt-for-vq", s.ewtForVQ)
+	mux.HandleFunc("GET "+b+"/2/ewt", s.ewtForVQ)
+	// Events carry customers' data: operators only.
+	mux.HandleFunc("GET "+b+"/1/events", s.requireUser(s.listEvents))
+	mux.HandleFunc("GET "+b+"/1/events/stream", s.requireUser(s.streamEvents))
+	// {base}/1/service/{id}/check-queue-position overlaps
+	// {base}/1/service/callback/{service} (at .../callback/check-queue-position),
+	// which ServeMux refuses to hold together; it gets a mux of its own,
+	// consulted first. A callback id is never "callback".
+	position := http.NewServeMux()
+	position.HandleFunc("GET "+b+"/1/service/{id}/check-queue-position", s.checkQueuePosition)
+	position.HandleFunc("POST "+b+"/1/service/{id}/check-queue-position", s.checkQueuePosition)
+	return s.middleware(position, mux)
 }
 
 // middleware adds the request id, recovers panics, and answers unknown
 // routes and methods with a JSON error instead of ServeMux's text.
-func (s *Server) middleware(mux *http.ServeMux) http.Handler {
+func (s *Server) middleware(muxes ...*http.ServeMux) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := r.Header.Get("X-Request-Id")
 		if id == "" || len(id) > 64 {
@@ -60,20 +83,28 @@ func (s *Server) middleware(mux *http.ServeMux) http.Handler {
 				s.writeError(w, r, errInternal)
 			}
 		}()
-		if _, pattern := mux.Handler(r); pattern == "" {
-			s.noRoute(w, r, mux)
-			return
+		for _, mux := range muxes {
+			if _, pattern := mux.Handler(r); pattern != "" {
+				mux.ServeHTTP(w, r)
+				return
+			}
 		}
-		mux.ServeHTTP(w, r)
+		s.noRoute(w, r, muxes)
 	})
 }
 
-// noRoute asks the mux what it would have answered (404, or 405 with
+// noRoute asks the muxes what they would have answered (404, or 405 with
 // Allow) and says the same in JSON.
-func (s *Server) noRoute(w http.ResponseWriter, r *http.Request, mux *http.ServeMux) {
-	h, _ := mux.Handler(r)
+func (s *Server) noRoute(w http.ResponseWriter, r *http.Request, muxes []*http.ServeMux) {
 	rec := &statusRecorder{header: http.Header{}}
-	h.ServeHTTP(rec, r)
+	for _, mux := range muxes {
+		h, _ := mux.Handler(r)
+		rec = &statusRecorder{header: http.Header{}}
+		h.ServeHTTP(rec, r)
+		if rec.status == http.StatusMethodNotAllowed {
+			break
+		}
+	}
 	if rec.status == http.StatusMethodNotAllowed {
 		allow := rec.header.Get("Allow")
 		w.Header().Set("Allow", allow)

@@ -12,12 +12,12 @@ import (
 
 func TestEventsForReporting(t *testing.T) {
 	p := newPlatform(t)
-	h := newHarness(t, dispatchConfig(p))
+	h := newHarness(t, dispatchConfig(p)+usersSection)
 	id := h.start("ors", map[string]any{"_customer_number": num(), "_originating_interaction_id": "00F0000X", "_desired_time": ts(time.Hour)})
 	h.json("POST", "/1/service/callback/ors", map[string]any{"_customer_number": "+19005551234", "_originating_interaction_id": "00F0000Y"}).
 		wantError(t, 400, 40040, "NUMBER_REJECTED", "…")
 
-	r := h.do("GET", "/1/events", "", "")
+	r := h.asAdmin("GET", "/1/events", "", "")
 	var evs []map[string]any
 	if err := json.Unmarshal(r.body, &evs); err != nil || r.status != 200 {
 		t.Fatalf("%d %s", r.status, r.body)
@@ -45,19 +45,20 @@ func TestEventsForReporting(t *testing.T) {
 	}
 	// Later events repeat them; filter by callback and after a sequence.
 	seq := int64(evs[0]["seq"].(float64))
-	r = h.do("GET", "/1/events?_id="+id+"&after="+strconv.FormatInt(seq, 10), "", "")
+	r = h.asAdmin("GET", "/1/events?_id="+id+"&after="+strconv.FormatInt(seq, 10), "", "")
 	var later []map[string]any
 	_ = json.Unmarshal(r.body, &later)
 	if len(later) != 2 || later[1]["type"] != "submitted" || later[1]["properties"].(map[string]any)["_CB_SERVICE_ID"] != id {
 		t.Errorf("later events %s", r.body)
 	}
-	h.do("GET", "/1/events?after=x", "", "").wantError(t, 400, 40010, "BAD_PARAMETER", "Invalid after [x]: must be an event sequence number")
+	h.asAdmin("GET", "/1/events?after=x", "", "").wantError(t, 400, 40010, "BAD_PARAMETER", "Invalid after [x]: must be an event sequence number")
 }
 
 func TestEventStream(t *testing.T) {
-	h := newHarness(t, baseConfig)
+	h := newHarness(t, baseConfig+usersSection)
 	first := h.start("cb", map[string]any{"_customer_number": num(), "_desired_time": ts(time.Hour)})
 	req, _ := http.NewRequestWithContext(t.Context(), "GET", h.base+"/1/events/stream", nil)
+	req.SetBasicAuth("admin", "s3cret")
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)

@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/crypto/bcrypt"
+
 	"github.com/callbackd/callbackd"
 	"github.com/callbackd/callbackd/inifile"
 	"github.com/callbackd/callbackd/server"
@@ -146,6 +148,42 @@ func (h *harness) do(method, path, contentType, body string) response {
 	defer res.Body.Close()
 	b, _ := io.ReadAll(res.Body)
 	return response{res.StatusCode, res.Header, b}
+}
+
+// usersSection is a [users] section with the user admin, password s3cret
+// (bcrypt's lowest cost keeps the tests fast).
+var usersSection = func() string {
+	hash, err := bcrypt.GenerateFromPassword([]byte("s3cret"), bcrypt.MinCost)
+	if err != nil {
+		panic(err)
+	}
+	return "\n[users]\nadmin = " + string(hash) + "\n"
+}()
+
+// asAdmin sends a request with the admin's Basic credentials.
+func (h *harness) asAdmin(method, path, contentType, body string) response {
+	h.t.Helper()
+	req, err := http.NewRequest(method, h.base+path, strings.NewReader(body))
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	req.SetBasicAuth("admin", "s3cret")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return response{res.StatusCode, res.Header, b}
+}
+
+// admin POSTs a JSON body as the admin.
+func (h *harness) admin(path, body string) response {
+	h.t.Helper()
+	return h.asAdmin("POST", path, "application/json", body)
 }
 
 // json sends v as a JSON body.

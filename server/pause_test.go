@@ -7,16 +7,10 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/crypto/bcrypt"
-
 	"github.com/callbackd/callbackd"
 )
 
 func pauseConfig(t *testing.T, p *platform) string {
-	hash, err := bcrypt.GenerateFromPassword([]byte("s3cret"), bcrypt.MinCost)
-	if err != nil {
-		t.Fatal(err)
-	}
 	return dispatchConfig(p) + `
 [dispatcher]
 workers = 1
@@ -26,31 +20,7 @@ _ors = ` + p.url() + `
 _paused_services_list = night
 _paused_services_id = sales
 _enable_in_queue_checking = false
-
-[users]
-admin = ` + string(hash) + "\n"
-}
-
-func (h *harness) admin(path, body string) response {
-	h.t.Helper()
-	req, _ := http.NewRequest("POST", h.base+path, strings.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	req.SetBasicAuth("admin", "s3cret")
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b := make([]byte, 0, 512)
-	buf := make([]byte, 512)
-	for {
-		n, err := res.Body.Read(buf)
-		b = append(b, buf[:n]...)
-		if err != nil {
-			break
-		}
-	}
-	return response{res.StatusCode, res.Header, b}
+` + usersSection
 }
 
 func TestPauseAndResume(t *testing.T) {
