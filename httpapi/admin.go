@@ -131,12 +131,8 @@ func (s *Server) reportCancelled(w http.ResponseWriter, r *http.Request) {
 	columns := callbacks.ReportColumns(asked)
 	var buf bytes.Buffer
 	out := csv.NewWriter(&buf)
+	_ = out.Write(columns) // sent only if a row follows
 	n, err := s.Manager.CancelledReport(r.Context(), p["callback_reason"], columns, func(values []string) error {
-		if buf.Len() == 0 {
-			if err := out.Write(columns); err != nil {
-				return err
-			}
-		}
 		return out.Write(values)
 	})
 	if err == nil {
