@@ -161,7 +161,7 @@ func TestAdminQueues(t *testing.T) {
 func TestAdminWatermarks(t *testing.T) {
 	h := adminHarness(t)
 	h.start("sales", map[string]any{"_customer_number": num(), "_desired_time": ts(20 * 24 * time.Hour)}) // far future: 0
-	h.start("sales", map[string]any{"_customer_number": num()})                                          // QUEUED: 1
+	h.start("sales", map[string]any{"_customer_number": num()})                                           // QUEUED: 1
 	routing := h.start("support", map[string]any{"_customer_number": num()})
 	h.setState("support", routing, "ROUTING")
 	processing := h.start("support", map[string]any{"_customer_number": num()})
