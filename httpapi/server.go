@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/callbackd/callbackd"
 	"github.com/callbackd/callbackd/callbacks"
@@ -15,34 +16,52 @@ import (
 type Server struct {
 	Manager *callbacks.Manager
 	Config  func() *callbackd.Config
-	Logger  *slog.Logger
+	// Logger gets one access line per request and the errors; wrap its
+	// handler with LogHandler so that every line of a request carries
+	// its request_id.
+	Logger *slog.Logger
+	// Metrics serves GET /metrics (package prom's exposition); nil
+	// answers 404.
+	Metrics http.Handler
+	// Observer hears of every answered request (metrics); nil ignores
+	// them.
+	Observer RequestObserver
+
+	// doc is the OpenAPI document with this server's base path.
+	doc    []byte
+	docErr error
 }
 
-// Handler returns the API under basePath (e.g. /genesys).
+// RequestObserver hears of every request once it is answered. route is
+// the ServeMux pattern's path ("/genesys/1/service/callback/{service}"),
+// never the raw path, so that ids in URLs cannot multiply series; "" for
+// a request that matched no route.
+type RequestObserver interface {
+	ObserveRequest(method, route string, status int, d time.Duration)
+}
+
+// Handler returns the API under basePath (e.g. /genesys), and the
+// operations routes (/healthz, /readyz, /metrics) at the root.
 func (s *Server) Handler(basePath string) http.Handler {
 	mux := http.NewServeMux()
 	b := strings.TrimSuffix(basePath, "/")
-	cb := b + "/1/service/callback"
-	mux.HandleFunc("POST "+cb+"/{service}", s.startCallback)
-	mux.HandleFunc("GET "+cb+"/{service}", s.queryCallbacks)
-	mux.HandleFunc("GET "+cb, s.queryCallbacks)
-	mux.HandleFunc("PUT "+cb+"/{service}/{id}", s.updateCallback)
-	mux.HandleFunc("DELETE "+cb+"/{service}/{id}", s.cancelCallback)
-	mux.HandleFunc("GET "+cb+"/{service}/availability", s.availabilityV1)
-	mux.HandleFunc("GET "+b+"/2/service/callback/{service}/availability", s.availabilityV2)
-	mux.HandleFunc("GET "+b+"/1/service/{service}", s.officeHours)
-	mux.HandleFunc("GET "+b+"/1/phonenumber", s.phoneNumber)
-	mux.HandleFunc("POST "+b+"/1/admin/callback/pause", s.requireUser(s.pauseServices(true)))
-	mux.HandleFunc("POST "+b+"/1/admin/callback/resume", s.requireUser(s.pauseServices(false)))
-	mux.HandleFunc("GET "+b+"/1/events", s.listEvents)
-	mux.HandleFunc("GET "+b+"/1/events/stream", s.streamEvents)
+	s.doc, s.docErr = openAPIDocument(b)
+	for _, rt := range s.routes() {
+		prefix := b
+		if rt.root {
+			prefix = ""
+		}
+		mux.HandleFunc(rt.method+" "+prefix+rt.path, rt.handler)
+	}
 	return s.middleware(mux)
 }
 
-// middleware adds the request id, recovers panics, and answers unknown
-// routes and methods with a JSON error instead of ServeMux's text.
+// middleware adds the request id, recovers panics, answers unknown routes
+// and methods with a JSON error instead of ServeMux's text, and, once the
+// request is answered, writes its access log line and tells the Observer.
 func (s *Server) middleware(mux *http.ServeMux) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		elapsed := callbackd.Stopwatch()
 		id := r.Header.Get("X-Request-Id")
 		if id == "" || len(id) > 64 {
 			var buf [8]byte
@@ -51,20 +70,24 @@ func (s *Server) middleware(mux *http.ServeMux) http.Handler {
 		}
 		w.Header().Set("X-Request-Id", id)
 		r = r.WithContext(withRequestID(r.Context(), id))
+		_, pattern := mux.Handler(r)
+		_, route, _ := strings.Cut(pattern, " ")
+		sw := &statusWriter{ResponseWriter: w}
+		defer func() { s.accessLog(r, route, sw.code(), elapsed()) }()
 		defer func() {
 			if v := recover(); v != nil {
 				if v == http.ErrAbortHandler {
 					panic(v)
 				}
 				s.Logger.Error("panic in handler", "request_id", id, "method", r.Method, "path", r.URL.Path, "panic", v)
-				s.writeError(w, r, errInternal)
+				s.writeError(sw, r, errInternal)
 			}
 		}()
-		if _, pattern := mux.Handler(r); pattern == "" {
-			s.noRoute(w, r, mux)
+		if pattern == "" {
+			s.noRoute(sw, r, mux)
 			return
 		}
-		mux.ServeHTTP(w, r)
+		mux.ServeHTTP(sw, r)
 	})
 }
 
