@@ -47,3 +47,13 @@ func (c *ManualClock) Advance(d time.Duration) {
 	c.now = c.now.Add(d)
 	c.mu.Unlock()
 }
+
+// Stopwatch starts measuring a duration (a request's latency, a store
+// call's) and returns the function that reads it. It runs on the
+// machine's monotonic clock, not on a Clock: a Clock tells business time,
+// which tests stop and move, while latency is how long the work really
+// took.
+func Stopwatch() func() time.Duration {
+	start := time.Now()
+	return func() time.Duration { return time.Since(start) }
+}

@@ -38,6 +38,12 @@ type ServerConfig struct {
 	// PublicURL is how execution platforms reach this service (progress
 	// reports); default http://{listen}.
 	PublicURL string
+	// LogFormat is "text" (key=value lines, for people) or "json" (one
+	// object per line, for log collectors).
+	LogFormat string
+	// LogLevel is the least severe level logged: debug, info, warn or
+	// error. Health probes and metric scrapes are logged at debug.
+	LogLevel string
 }
 
 // ExecutorConfig is the [executor] section: how callbackd talks to
@@ -130,7 +136,7 @@ const DefaultBasePath = "/genesys"
 // an operator all there is to fix.
 func NewConfig(sections []Section) (*Config, error) {
 	cfg := &Config{
-		Server:     ServerConfig{Listen: "127.0.0.1:8080", BasePath: DefaultBasePath, MaxBodyBytes: 64 << 10},
+		Server:     ServerConfig{Listen: "127.0.0.1:8080", BasePath: DefaultBasePath, MaxBodyBytes: 64 << 10, LogFormat: "text", LogLevel: "info"},
 		Storage:    StorageConfig{URL: "sqlite:callbackd.db"},
 		Dispatcher: DispatcherConfig{Lease: time.Minute, Batch: 100, Workers: 16, MaxPerSecond: 200},
 		Callback:   DefaultAppOptions(),
@@ -253,6 +259,20 @@ func (s *ServerConfig) parse(sec Section) []OptionError {
 				continue
 			}
 			s.MaxBodyBytes = n
+		case "log_format":
+			v := strings.ToLower(strings.TrimSpace(kv.Value))
+			if v != "text" && v != "json" {
+				errs = append(errs, OptionError{sec.Name, kv.Key, kv.Value, "must be text or json"})
+				continue
+			}
+			s.LogFormat = v
+		case "log_level":
+			v := strings.ToLower(strings.TrimSpace(kv.Value))
+			if v != "debug" && v != "info" && v != "warn" && v != "error" {
+				errs = append(errs, OptionError{sec.Name, kv.Key, kv.Value, "must be debug, info, warn or error"})
+				continue
+			}
+			s.LogLevel = v
 		default:
 			errs = append(errs, unknownOption(sec.Name, kv))
 		}

@@ -27,6 +27,12 @@ func TestConfigDefaults(t *testing.T) {
 	if cfg.Server.Listen != "127.0.0.1:8080" || cfg.Server.BasePath != "/genesys" || cfg.Storage.URL != "sqlite:callbackd.db" {
 		t.Errorf("server/storage defaults: %+v %+v", cfg.Server, cfg.Storage)
 	}
+	if cfg.Server.LogFormat != "text" || cfg.Server.LogLevel != "info" {
+		t.Errorf("log defaults: format %q level %q, want text, info", cfg.Server.LogFormat, cfg.Server.LogLevel)
+	}
+	if cfg, err := load(t, "[server]\nlog_format = JSON\nlog_level = Debug\n"); err != nil || cfg.Server.LogFormat != "json" || cfg.Server.LogLevel != "debug" {
+		t.Errorf("log_format = JSON, log_level = Debug: %+v, %v", cfg, err)
+	}
 	o := cfg.Services["cb"].Options
 	if o.Type != "ors" || o.RequestTimeBucket != 5 || o.MaxRequestByTimeBucket != 100 ||
 		strings.Join(o.CustomerLookupKeys, ",") != "_customer_number" || strings.Join(o.MandatoryLookupKeys, ",") != "_customer_number" ||
@@ -62,6 +68,8 @@ func TestConfigErrorsNameSectionAndOption(t *testing.T) {
 [server]
 max_body_bytes = 12
 colour = blue
+log_format = xml
+log_level = loud
 [callback]
 _throttle_ttl_1 = soon
 unknown-thing = 1
@@ -90,6 +98,8 @@ admin = plaintext
 	want := []string{
 		`[server] max_body_bytes = "12": must be an integer of at least 1024`,
 		`[server] colour = "blue": unknown option`,
+		`[server] log_format = "xml": must be text or json`,
+		`[server] log_level = "loud": must be debug, info, warn or error`,
 		`[callback] _throttle_ttl_1 = "soon": must be a non-negative integer (seconds)`,
 		`[callback] unknown-thing = "1": unknown option`,
 		`[service.a] _request_time_bucket = "7": must be one of 5, 10, 15, 20, 30, 60, 120`,

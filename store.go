@@ -74,6 +74,12 @@ type Store interface {
 	// ListEvents returns events after a sequence number, oldest first.
 	ListEvents(ctx context.Context, q EventQuery) ([]Event, error)
 
+	// CountByState returns how many callbacks each service has in each
+	// state, by service then state; pairs without callbacks are left out.
+	// It feeds monitoring (a gauge read at every scrape), so it must stay
+	// cheap with millions of callbacks: it reads an index, never the rows.
+	CountByState(ctx context.Context) ([]StateCount, error)
+
 	// Ping checks that the store is reachable and migrated.
 	Ping(ctx context.Context) error
 
@@ -156,6 +162,13 @@ type EventQuery struct {
 // DefaultQueryLimit bounds a query that names no limit, so that one request
 // can never load the whole store.
 const DefaultQueryLimit = 1000
+
+// StateCount is how many callbacks of one service are in one state.
+type StateCount struct {
+	Service string
+	State   State
+	Count   int
+}
 
 // Counter is the number of holds on a key.
 type Counter struct {

@@ -46,6 +46,9 @@ type Options struct {
 	// Manager decides what to do with late callbacks (misfires); nil
 	// submits them.
 	Manager *callbacks.Manager
+	// Observer hears of hand-offs and failed attempts (metrics); nil
+	// ignores them.
+	Observer Observer
 }
 
 // Dispatcher moves due callbacks to execution.
@@ -83,6 +86,9 @@ func New(o Options) *Dispatcher {
 	if o.ProgressURL == nil {
 		o.ProgressURL = func(*callbackd.Callback) string { return "" }
 	}
+	if o.Observer == nil {
+		o.Observer = nopObserver{}
+	}
 	return &Dispatcher{o: o, wake: make(chan struct{}, 1)}
 }
 
@@ -116,13 +122,13 @@ func (d *Dispatcher) Start() {
 			started := time.Now()
 			if started.Sub(lastSweep) >= sweepEvery {
 				if _, _, err := d.Sweep(ctx); err != nil && ctx.Err() == nil {
-					d.o.Logger.Error("dispatch: sweep failed", "error", err)
+					d.o.Logger.ErrorContext(ctx, "dispatch: sweep failed", "error", err)
 				}
 				lastSweep = started
 			}
 			n, err := d.RunOnce(ctx)
 			if err != nil && ctx.Err() == nil {
-				d.o.Logger.Error("dispatch: claim failed", "error", err)
+				d.o.Logger.ErrorContext(ctx, "dispatch: claim failed", "error", err)
 			}
 			if n == d.o.Batch && err == nil {
 				// A full batch: more is due. Keep to the rate bound.
@@ -173,7 +179,7 @@ func (d *Dispatcher) RunOnce(ctx context.Context) (int, error) {
 			defer func() { <-sem; wg.Done() }()
 			// Submissions finish even when the loop is stopping: a result
 			// that is not recorded would cost a second attempt.
-			d.submit(context.WithoutCancel(ctx), cb, paused)
+			d.submit(context.WithoutCancel(ctx), cb, paused, ViaLoop)
 		}(cb)
 	}
 	wg.Wait()
@@ -210,8 +216,9 @@ func (d *Dispatcher) paused(ctx context.Context) (map[string]bool, error) {
 	return d.o.Manager.PausedServices(ctx)
 }
 
-// submit runs one attempt of a claimed callback and records its result.
-func (d *Dispatcher) submit(ctx context.Context, cb *callbackd.Callback, paused map[string]bool) outcome {
+// submit runs one attempt of a claimed callback and records its result;
+// via says who claimed it (ViaLoop, ViaRequest), for the Observer.
+func (d *Dispatcher) submit(ctx context.Context, cb *callbackd.Callback, paused map[string]bool, via string) outcome {
 	cfg := d.o.Config()
 	attempt := cb.SubmitAttempts
 	opts, params, err := callbacks.ExecutionParams(cfg, cb)
@@ -222,7 +229,8 @@ func (d *Dispatcher) submit(ctx context.Context, cb *callbackd.Callback, paused 
 	if err != nil {
 		// The service vanished from the configuration (a reload): keep the
 		// callback and try again later rather than fail it.
-		d.o.Logger.Error("dispatch: cannot build submission", "id", cb.ID, "service", cb.Service, "error", err)
+		d.o.Logger.ErrorContext(ctx, "dispatch: cannot build submission", "id", cb.ID, "service", cb.Service, "error", err)
+		d.o.Observer.SubmitFailed(FailureConfiguration)
 		d.record(ctx, cb, func(c *callbackd.Callback, now time.Time) []callbackd.Event {
 			c.RetryAt(now, now.Add(time.Minute))
 			c.SubmitAttempts-- // not an attempt: nothing was sent
@@ -237,6 +245,9 @@ func (d *Dispatcher) submit(ctx context.Context, cb *callbackd.Callback, paused 
 		Params: params, ProgressURL: d.o.ProgressURL(cb)}
 	session, serr := d.o.Executor.Submit(ctx, sub)
 	if serr == nil {
+		if !cb.DueAt.IsZero() {
+			d.o.Observer.HandedOff(via, max(d.o.Clock.Now().Sub(cb.DueAt), 0))
+		}
 		var cancelled bool
 		d.record(ctx, cb, func(c *callbackd.Callback, now time.Time) []callbackd.Event {
 			if c.State == callbackd.StateCompleted {
@@ -249,7 +260,7 @@ func (d *Dispatcher) submit(ctx context.Context, cb *callbackd.Callback, paused 
 			gone := cb.Clone()
 			gone.SessionID = session
 			if err := d.o.Executor.Cancel(ctx, gone); err != nil {
-				d.o.Logger.Error("dispatch: callback cancelled during submission; cancelling its session failed", "id", cb.ID, "session", session, "error", err)
+				d.o.Logger.ErrorContext(ctx, "dispatch: callback cancelled during submission; cancelling its session failed", "id", cb.ID, "session", session, "error", err)
 			}
 		}
 		return outcome{done: true}
@@ -259,7 +270,15 @@ func (d *Dispatcher) submit(ctx context.Context, cb *callbackd.Callback, paused 
 	if errors.As(serr, &se) {
 		retryable = se.Retryable
 	}
-	d.o.Logger.Warn("dispatch: submission failed", "id", cb.ID, "attempt", attempt, "max", opts.MaxORSSubmitAttempts, "retryable", retryable, "error", serr)
+	d.o.Logger.WarnContext(ctx, "dispatch: submission failed", "id", cb.ID, "attempt", attempt, "max", opts.MaxORSSubmitAttempts, "retryable", retryable, "error", serr)
+	switch {
+	case !retryable:
+		d.o.Observer.SubmitFailed(FailurePermanent)
+	case attempt < opts.MaxORSSubmitAttempts:
+		d.o.Observer.SubmitFailed(FailureRetryable)
+	default:
+		d.o.Observer.SubmitFailed(FailureMaxAttempts)
+	}
 	if retryable && attempt < opts.MaxORSSubmitAttempts {
 		d.record(ctx, cb, func(c *callbackd.Callback, now time.Time) []callbackd.Event {
 			c.RetryAt(now, now.Add(d.o.Backoff(attempt)))
@@ -287,7 +306,7 @@ func (d *Dispatcher) record(ctx context.Context, claimed *callbackd.Callback, ch
 		return change(c, d.o.Clock.Now().UTC()), nil
 	})
 	if err != nil {
-		d.o.Logger.Error("dispatch: recording an attempt failed", "id", claimed.ID, "attempt", claimed.SubmitAttempts, "error", err)
+		d.o.Logger.ErrorContext(ctx, "dispatch: recording an attempt failed", "id", claimed.ID, "attempt", claimed.SubmitAttempts, "error", err)
 	}
 }
 
@@ -301,12 +320,12 @@ func (d *Dispatcher) misfire(ctx context.Context, cb *callbackd.Callback) bool {
 	now := d.o.Clock.Now().UTC()
 	action, slot, err := d.o.Manager.Misfire(ctx, cb, now)
 	if err != nil {
-		d.o.Logger.Error("dispatch: misfire policy failed; submitting", "id", cb.ID, "error", err)
+		d.o.Logger.ErrorContext(ctx, "dispatch: misfire policy failed; submitting", "id", cb.ID, "error", err)
 		return false
 	}
 	switch action {
 	case callbacks.MisfireExpire:
-		d.o.Logger.Info("dispatch: expired instead of submitted", "id", cb.ID, "due", cb.DueAt, "expiration", cb.ExpirationTime)
+		d.o.Logger.InfoContext(ctx, "dispatch: expired instead of submitted", "id", cb.ID, "due", cb.DueAt, "expiration", cb.ExpirationTime)
 		d.record(ctx, cb, func(c *callbackd.Callback, now time.Time) []callbackd.Event {
 			ev, err := c.Transition(callbackd.StateCompleted, callbackd.ReasonFailTimeoutTTL, now, "dispatcher")
 			if err != nil {
@@ -317,11 +336,11 @@ func (d *Dispatcher) misfire(ctx context.Context, cb *callbackd.Callback) bool {
 		})
 		return true
 	case callbacks.MisfireReschedule:
-		d.o.Logger.Info("dispatch: late callback rescheduled", "id", cb.ID, "due", cb.DueAt, "to", slot)
+		d.o.Logger.InfoContext(ctx, "dispatch: late callback rescheduled", "id", cb.ID, "due", cb.DueAt, "to", slot)
 		d.record(ctx, cb, func(c *callbackd.Callback, now time.Time) []callbackd.Event {
 			evs, err := d.o.Manager.RescheduleMisfired(ctx, c, slot, now)
 			if err != nil {
-				d.o.Logger.Error("dispatch: rescheduling a late callback failed", "id", c.ID, "error", err)
+				d.o.Logger.ErrorContext(ctx, "dispatch: rescheduling a late callback failed", "id", c.ID, "error", err)
 				c.RetryAt(now, now.Add(time.Minute))
 				c.SubmitAttempts--
 				return nil

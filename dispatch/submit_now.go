@@ -24,7 +24,7 @@ func (d *Dispatcher) SubmitNow(ctx context.Context, id string) error {
 		if err != nil {
 			return err
 		}
-		out := d.submit(context.WithoutCancel(ctx), claimed[0], paused)
+		out := d.submit(context.WithoutCancel(ctx), claimed[0], paused, ViaRequest)
 		switch {
 		case out.done:
 			return nil

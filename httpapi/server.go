@@ -17,7 +17,20 @@ import (
 type Server struct {
 	Manager *callbacks.Manager
 	Config  func() *callbackd.Config
-	Logger  *slog.Logger
+	// Logger gets one access line per request and the errors; wrap its
+	// handler with LogHandler so that every line of a request carries
+	// its request_id.
+	Logger *slog.Logger
+	// Metrics serves GET /metrics (package prom's exposition); nil
+	// answers 404.
+	Metrics http.Handler
+	// Observer hears of every answered request (metrics); nil ignores
+	// them.
+	Observer RequestObserver
+
+	// doc is the OpenAPI document with this server's base path.
+	doc    []byte
+	docErr error
 
 	auth     authLimiter
 	verified sync.Map // sha256(user, password, hash) of verified logins
@@ -26,46 +39,42 @@ type Server struct {
 // now is the injected clock's time.
 func (s *Server) now() time.Time { return s.Manager.Clock.Now() }
 
-// Handler returns the API under basePath (e.g. /genesys).
-func (s *Server) Handler(basePath string) http.Handler {
-	mux := http.NewServeMux()
-	b := strings.TrimSuffix(basePath, "/")
-	cb := b + "/1/service/callback"
-	mux.HandleFunc("POST "+cb+"/{service}", s.startCallback)
-	mux.HandleFunc("GET "+cb+"/{service}", s.queryCallbacks)
-	mux.HandleFunc("GET "+cb, s.queryCallbacks)
-	mux.HandleFunc("PUT "+cb+"/{service}/{id}", s.updateCallback)
-	mux.HandleFunc("DELETE "+cb+"/{service}/{id}", s.cancelCallback)
-	mux.HandleFunc("GET "+cb+"/{service}/availability", s.availabilityV1)
-	mux.HandleFunc("GET "+b+"/2/service/callback/{service}/availability", s.availabilityV2)
-	mux.HandleFunc("GET "+b+"/1/service/{service}", s.officeHours)
-	mux.HandleFunc("GET "+b+"/1/phonenumber", s.phoneNumber)
-	mux.HandleFunc("POST "+b+"/1/admin/callback/pause", s.requireUser(s.pauseServices(true)))
-	mux.HandleFunc("POST "+b+"/1/admin/callback/resume", s.requireUser(s.pauseServices(false)))
-	mux.HandleFunc("GET "+b+"/1/admin/callback/queues", s.requireUser(s.adminQueues))
-	mux.HandleFunc("GET "+b+"/1/admin/callback/watermarks", s.requireUser(s.adminWatermarks))
-	mux.HandleFunc("POST "+b+"/1/admin/callback/ops/delete", s.requireUser(s.adminForget))
-	mux.HandleFunc("POST "+b+"/1/admin/callback/cancel", s.requireUser(s.adminCancel))
-	mux.HandleFunc("POST "+b+"/1/admin/callback/reportcancelled", s.requireUser(s.reportCancelled))
-	mux.HandleFunc("GET "+b+"/1/service/ewt-for-vq", s.ewtForVQ)
-	mux.HandleFunc("GET "+b+"/2/ewt", s.ewtForVQ)
-	// Events carry customers' data: operators only.
-	mux.HandleFunc("GET "+b+"/1/events", s.requireUser(s.listEvents))
-	mux.HandleFunc("GET "+b+"/1/events/stream", s.requireUser(s.streamEvents))
-	// {base}/1/service/{id}/check-queue-position overlaps
-	// {base}/1/service/callback/{service} (at .../callback/check-queue-position),
-	// which ServeMux refuses to hold together; it gets a mux of its own,
-	// consulted first. A callback id is never "callback".
-	position := http.NewServeMux()
-	position.HandleFunc("GET "+b+"/1/service/{id}/check-queue-position", s.checkQueuePosition)
-	position.HandleFunc("POST "+b+"/1/service/{id}/check-queue-position", s.checkQueuePosition)
-	return s.middleware(position, mux)
+// RequestObserver hears of every request once it is answered. route is
+// the ServeMux pattern's path ("/genesys/1/service/callback/{service}"),
+// never the raw path, so that ids in URLs cannot multiply series; "" for
+// a request that matched no route.
+type RequestObserver interface {
+	ObserveRequest(method, route string, status int, d time.Duration)
 }
 
-// middleware adds the request id, recovers panics, and answers unknown
-// routes and methods with a JSON error instead of ServeMux's text.
+// Handler returns the API under basePath (e.g. /genesys), and the
+// operations routes (/healthz, /readyz, /metrics) at the root.
+func (s *Server) Handler(basePath string) http.Handler {
+	// Routes marked first get a mux of their own, consulted first: see
+	// check-queue-position in routes.go.
+	first, mux := http.NewServeMux(), http.NewServeMux()
+	b := strings.TrimSuffix(basePath, "/")
+	s.doc, s.docErr = openAPIDocument(b)
+	for _, rt := range s.routes() {
+		prefix := b
+		if rt.root {
+			prefix = ""
+		}
+		m := mux
+		if rt.first {
+			m = first
+		}
+		m.HandleFunc(rt.method+" "+prefix+rt.path, rt.handler)
+	}
+	return s.middleware(first, mux)
+}
+
+// middleware adds the request id, recovers panics, answers unknown routes
+// and methods with a JSON error instead of ServeMux's text, and, once the
+// request is answered, writes its access log line and tells the Observer.
 func (s *Server) middleware(muxes ...*http.ServeMux) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		elapsed := callbackd.Stopwatch()
 		id := r.Header.Get("X-Request-Id")
 		if id == "" || len(id) > 64 {
 			var buf [8]byte
@@ -74,29 +83,38 @@ func (s *Server) middleware(muxes ...*http.ServeMux) http.Handler {
 		}
 		w.Header().Set("X-Request-Id", id)
 		r = r.WithContext(withRequestID(r.Context(), id))
+		var mux *http.ServeMux
+		pattern := ""
+		for _, m := range muxes {
+			if _, pattern = m.Handler(r); pattern != "" {
+				mux = m
+				break
+			}
+		}
+		_, route, _ := strings.Cut(pattern, " ")
+		sw := &statusWriter{ResponseWriter: w}
+		defer func() { s.accessLog(r, route, sw.code(), elapsed()) }()
 		defer func() {
 			if v := recover(); v != nil {
 				if v == http.ErrAbortHandler {
 					panic(v)
 				}
 				s.Logger.Error("panic in handler", "request_id", id, "method", r.Method, "path", r.URL.Path, "panic", v)
-				s.writeError(w, r, errInternal)
+				s.writeError(sw, r, errInternal)
 			}
 		}()
-		for _, mux := range muxes {
-			if _, pattern := mux.Handler(r); pattern != "" {
-				mux.ServeHTTP(w, r)
-				return
-			}
+		if mux == nil {
+			s.noRoute(sw, r, muxes)
+			return
 		}
-		s.noRoute(w, r, muxes)
+		mux.ServeHTTP(sw, r)
 	})
 }
 
 // noRoute asks the muxes what they would have answered (404, or 405 with
 // Allow) and says the same in JSON.
 func (s *Server) noRoute(w http.ResponseWriter, r *http.Request, muxes []*http.ServeMux) {
-	rec := &statusRecorder{header: http.Header{}}
+	var rec *statusRecorder
 	for _, mux := range muxes {
 		h, _ := mux.Handler(r)
 		rec = &statusRecorder{header: http.Header{}}

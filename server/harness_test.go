@@ -6,11 +6,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -80,14 +80,33 @@ type harness struct {
 	base    string // http://host:port/genesys
 	cfgPath string
 	dbPath  string
-	logs    *bytes.Buffer
+	logs    *syncBuffer
+}
+
+// syncBuffer is the server's log output: written by the server's
+// goroutines (access lines are written as a request ends), read by tests.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 func newHarness(t *testing.T, config string) *harness {
 	t.Helper()
 	dir := t.TempDir()
 	h := &harness{t: t, clock: callbackd.NewManualClock(t0), cfgPath: filepath.Join(dir, "callbackd.ini"),
-		dbPath: filepath.Join(dir, "test.db"), logs: &bytes.Buffer{}}
+		dbPath: filepath.Join(dir, "test.db"), logs: &syncBuffer{}}
 	if err := os.WriteFile(h.cfgPath, []byte(config), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -100,7 +119,8 @@ func (h *harness) open() {
 	h.t.Helper()
 	srv, err := server.Open(context.Background(), server.Options{
 		ConfigPath: h.cfgPath, Listen: "127.0.0.1:0", StoreURL: "sqlite:" + h.dbPath,
-		Clock: h.clock, Logger: slog.New(slog.NewTextHandler(h.logs, nil)),
+		// The logger follows [server] log_format and log_level.
+		Clock: h.clock, LogOutput: h.logs,
 		// Tests run the dispatch loop themselves (RunOnce), and waits
 		// between attempts move the clock instead of sleeping.
 		NoDispatch: true,

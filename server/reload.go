@@ -30,7 +30,8 @@ func statFile(path string) (fileStamp, error) {
 // Reload reads the configuration file again and puts it in force. A file
 // that does not validate is refused: the old configuration stays, and the
 // reason is logged and returned. Options that need a restart (listen,
-// base_path, storage) keep their running values, with a warning.
+// base_path, log_format, log_level, storage) keep their running values,
+// with a warning.
 func (s *Server) Reload() error {
 	s.reloadMu.Lock()
 	defer s.reloadMu.Unlock()
@@ -49,6 +50,10 @@ func (s *Server) Reload() error {
 	if cfg.Server.Listen != old.Server.Listen || cfg.Server.BasePath != old.Server.BasePath {
 		s.log.Warn("configuration reload: [server] listen and base_path take effect at the next restart")
 		cfg.Server.Listen, cfg.Server.BasePath = old.Server.Listen, old.Server.BasePath
+	}
+	if cfg.Server.LogFormat != old.Server.LogFormat || cfg.Server.LogLevel != old.Server.LogLevel {
+		s.log.Warn("configuration reload: [server] log_format and log_level take effect at the next restart")
+		cfg.Server.LogFormat, cfg.Server.LogLevel = old.Server.LogFormat, old.Server.LogLevel
 	}
 	if cfg.Storage.URL != old.Storage.URL {
 		s.log.Warn("configuration reload: [storage] url takes effect at the next restart")

@@ -9,10 +9,12 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -30,6 +32,7 @@ import (
 	"github.com/callbackd/callbackd/inifile"
 	"github.com/callbackd/callbackd/ors"
 	"github.com/callbackd/callbackd/postgres"
+	"github.com/callbackd/callbackd/prom"
 	"github.com/callbackd/callbackd/sqlite"
 )
 
@@ -42,7 +45,12 @@ type Options struct {
 	Listen   string
 	StoreURL string
 	Clock    callbackd.Clock
-	Logger   *slog.Logger
+	// Logger, when set, is used as is (tests); otherwise the logger is
+	// built from [server] log_format and log_level, writing to LogOutput
+	// (default os.Stderr). Either way, lines logged with a request's
+	// context carry its request_id.
+	Logger    *slog.Logger
+	LogOutput io.Writer
 	// NoDispatch keeps the dispatch loop stopped (tests drive it).
 	NoDispatch bool
 	// Sleep replaces the dispatcher's waits between attempts (tests).
@@ -57,6 +65,7 @@ type Server struct {
 	store      callbackd.Store
 	manager    *callbacks.Manager
 	dispatcher *dispatch.Dispatcher
+	metrics    *prom.Metrics
 	http       *http.Server
 	ln         net.Listener
 	served     chan error
@@ -74,10 +83,7 @@ func Open(ctx context.Context, opts Options) (*Server, error) {
 	if opts.Clock == nil {
 		opts.Clock = callbackd.SystemClock{}
 	}
-	if opts.Logger == nil {
-		opts.Logger = slog.Default()
-	}
-	s := &Server{opts: opts, log: opts.Logger}
+	s := &Server{opts: opts}
 	stamp, err := statFile(opts.ConfigPath)
 	if err != nil {
 		return nil, fmt.Errorf("configuration: %w", err)
@@ -88,21 +94,30 @@ func Open(ctx context.Context, opts Options) (*Server, error) {
 	}
 	s.stamp = stamp
 	s.cfg.Store(cfg)
-	store, err := OpenStore(ctx, cfg.Storage.URL)
+	logger := opts.Logger
+	if logger == nil {
+		logger = NewLogger(cmp.Or[io.Writer](opts.LogOutput, os.Stderr), cfg.Server.LogFormat, cfg.Server.LogLevel)
+	}
+	s.log = slog.New(httpapi.LogHandler(logger.Handler()))
+	raw, err := OpenStore(ctx, cfg.Storage.URL)
 	if err != nil {
 		return nil, err
 	}
-	s.store = store
+	s.store = raw
+	// Everything but Close goes through the timing wrapper.
+	s.metrics = prom.New(prom.Options{Store: raw, Clock: opts.Clock, Logger: s.log})
+	store := s.metrics.Store()
 	exec := ors.New(ors.Options{Token: cfg.Executor.Token, URLFor: ors.ConfiguredURL(s.Config)})
 	s.manager = &callbacks.Manager{Store: store, Clock: opts.Clock, Config: s.Config, Executor: exec}
 	s.dispatcher = dispatch.New(dispatch.Options{
 		Store: store, Executor: exec, Clock: opts.Clock, Config: s.Config, Logger: s.log, Manager: s.manager,
 		Owner: nodeID(), Lease: cfg.Dispatcher.Lease, Batch: cfg.Dispatcher.Batch,
 		Workers: cfg.Dispatcher.Workers, MaxPerSecond: cfg.Dispatcher.MaxPerSecond,
-		ProgressURL: s.progressURL, Sleep: opts.Sleep,
+		ProgressURL: s.progressURL, Sleep: opts.Sleep, Observer: s.metrics,
 	})
 	s.manager.SubmitNow = s.dispatcher.SubmitNow
-	api := &httpapi.Server{Manager: s.manager, Config: s.Config, Logger: s.log}
+	api := &httpapi.Server{Manager: s.manager, Config: s.Config, Logger: s.log,
+		Metrics: s.metrics.Handler(), Observer: s.metrics}
 	s.http = &http.Server{
 		Handler:           api.Handler(cfg.Server.BasePath),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -149,8 +164,11 @@ func (s *Server) Config() *callbackd.Config { return s.cfg.Load() }
 // through it).
 func (s *Server) Manager() *callbacks.Manager { return s.manager }
 
-// Store is the open store.
+// Store is the open store (not timed by the metrics).
 func (s *Server) Store() callbackd.Store { return s.store }
+
+// Logger is the server's logger (the command logs its shutdown with it).
+func (s *Server) Logger() *slog.Logger { return s.log }
 
 // Start listens on the configured address and serves in the background.
 func (s *Server) Start() error {

@@ -2,6 +2,7 @@
 //
 //	callbackd serve        [-config FILE] [-listen HOST:PORT] [-store URL]
 //	callbackd check-config [-config FILE]
+//	callbackd backup       [-config FILE] [-store URL] FILE
 //
 // main only parses flags, handles signals and calls package server.
 package main
@@ -32,7 +33,8 @@ func main() {
 func usage(w io.Writer) {
 	fmt.Fprintln(w, `usage:
   callbackd serve        [-config FILE] [-listen HOST:PORT] [-store URL]
-  callbackd check-config [-config FILE]`)
+  callbackd check-config [-config FILE]
+  callbackd backup       [-config FILE] [-store URL] FILE`)
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
@@ -45,6 +47,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return serve(args[1:], stderr)
 	case "check-config":
 		return checkConfig(args[1:], stdout, stderr)
+	case "backup":
+		return backup(args[1:], stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		usage(stdout)
 		return 0
@@ -95,18 +99,18 @@ func serve(args []string, stderr io.Writer) int {
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	logger := slog.New(slog.NewTextHandler(stderr, nil))
-
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	srv, err := server.Open(ctx, server.Options{
 		ConfigPath: *path, Listen: *listen, StoreURL: *store,
-		Clock: callbackd.SystemClock{}, Logger: logger,
+		Clock: callbackd.SystemClock{}, LogOutput: stderr,
 	})
 	if err != nil {
-		logger.Error("cannot start", "error", err)
+		// The server and its logger do not exist: say it in text.
+		slog.New(slog.NewTextHandler(stderr, nil)).Error("cannot start", "error", err)
 		return 1
 	}
+	logger := srv.Logger()
 	if err := srv.Start(); err != nil {
 		logger.Error("cannot start", "error", err)
 		_ = srv.Shutdown(context.Background())
@@ -130,5 +134,42 @@ func serve(args []string, stderr io.Writer) int {
 		logger.Error("shutdown", "error", err)
 		return 1
 	}
+	return 0
+}
+
+// backup copies the SQLite store of the configuration (or -store) to
+// FILE while the service may be running.
+func backup(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("backup", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	path := configFlag(fs)
+	store := fs.String("store", "", "store URL, sqlite:PATH (overrides [storage] url)")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() != 1 {
+		fmt.Fprintln(stderr, "usage: callbackd backup [-config FILE] [-store URL] FILE")
+		return 2
+	}
+	dest := fs.Arg(0)
+	url := *store
+	if url == "" {
+		cfg, err := inifile.Load(*path)
+		if err != nil {
+			fmt.Fprintf(stderr, "callbackd backup: %s: %v\n", *path, err)
+			return 1
+		}
+		url = cfg.Storage.URL
+	}
+	started := time.Now()
+	if err := server.Backup(context.Background(), url, dest); err != nil {
+		fmt.Fprintf(stderr, "callbackd: %v\n", err)
+		return 1
+	}
+	size := int64(0)
+	if fi, err := os.Stat(dest); err == nil {
+		size = fi.Size()
+	}
+	fmt.Fprintf(stdout, "backup: %s written (%d bytes, checked) in %v\n", dest, size, time.Since(started).Round(time.Millisecond))
 	return 0
 }
