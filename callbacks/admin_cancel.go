@@ -88,14 +88,7 @@ var DefaultReportColumns = []string{"_desired_time", "_service_name", "_customer
 // list several separated by commas, as the spec's example sends
 // ["_service_id,_desired_time"]), or DefaultReportColumns when none is.
 func ReportColumns(asked []string) []string {
-	var header []string
-	for _, c := range asked {
-		for _, name := range strings.Split(c, ",") {
-			if name = strings.TrimSpace(name); name != "" {
-				header = append(header, name)
-			}
-		}
-	}
+	header := splitLists(asked)
 	if len(header) == 0 {
 		return DefaultReportColumns
 	}
@@ -138,4 +131,18 @@ func (m *Manager) CancelledReport(ctx context.Context, reason string, columns []
 		}
 		q.After = callbackd.CursorOf(page[len(page)-1])
 	}
+}
+
+// splitLists reads values that may each be a comma-separated list, as
+// clients send lists in one parameter or several.
+func splitLists(values []string) []string {
+	var out []string
+	for _, v := range values {
+		for _, item := range strings.Split(v, ",") {
+			if item = strings.TrimSpace(item); item != "" {
+				out = append(out, item)
+			}
+		}
+	}
+	return out
 }

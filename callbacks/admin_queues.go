@@ -71,17 +71,12 @@ func (m *Manager) Queues(ctx context.Context, params url.Values) (map[string][]*
 			}
 			max = n
 		case "states":
-			for _, vs := range params[k] {
-				for _, name := range strings.Split(vs, ",") {
-					if strings.TrimSpace(name) == "" {
-						continue
-					}
-					st, err := parseStateParam(name, "")
-					if err != nil {
-						return nil, err
-					}
-					q.States = append(q.States, st)
+			for _, name := range splitLists(params[k]) {
+				st, err := parseStateParam(name, "")
+				if err != nil {
+					return nil, err
 				}
+				q.States = append(q.States, st)
 			}
 		default:
 			if !slices.Contains(cfg.Callback.FilterKeys, k) {

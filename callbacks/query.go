@@ -89,19 +89,14 @@ func (m *Manager) Query(ctx context.Context, service string, params url.Values) 
 	return m.Store.FindCallbacks(ctx, q)
 }
 
-// Record renders a callback as queries return it: the keys spec 001 says
-// are always returned, the service's lookup keys, the configured
-// returned-keys, and the user data. Values are strings, as clients expect.
-// Both spellings clients read are sent for the desired time and the URL.
-func Record(cfg *callbackd.Config, cb *callbackd.Callback) map[string]string {
+// baseRecord holds the keys every rendering of a callback has.
+func baseRecord(cb *callbackd.Callback) map[string]string {
 	url := "/1/service/callback/" + cb.Service + "/" + cb.ID
 	rec := map[string]string{
 		callbackd.KeyID:             cb.ID,
 		callbackd.KeyDesiredTime:    callbackd.FormatTime(cb.DesiredTime),
-		"desired_time":              callbackd.FormatTime(cb.DesiredTime),
 		callbackd.KeyServiceName:    cb.Service,
 		callbackd.KeyState:          string(cb.State),
-		callbackd.KeyExpirationTime: callbackd.FormatTime(cb.ExpirationTime),
 		callbackd.KeyCustomerNumber: cb.CustomerNumber,
 		"url":                       url,
 		"_url":                      url,
@@ -109,6 +104,17 @@ func Record(cfg *callbackd.Config, cb *callbackd.Callback) map[string]string {
 	if cb.Reason != "" {
 		rec[callbackd.KeyReason] = string(cb.Reason)
 	}
+	return rec
+}
+
+// Record renders a callback as queries return it: the keys spec 001 says
+// are always returned, the service's lookup keys, the configured
+// returned-keys, and the user data. Values are strings, as clients expect.
+// Both spellings clients read are sent for the desired time and the URL.
+func Record(cfg *callbackd.Config, cb *callbackd.Callback) map[string]string {
+	rec := baseRecord(cb)
+	rec["desired_time"] = rec[callbackd.KeyDesiredTime]
+	rec[callbackd.KeyExpirationTime] = callbackd.FormatTime(cb.ExpirationTime)
 	keys := cfg.Callback.ReturnedKeys
 	if svc, ok := cfg.Service(cb.Service); ok {
 		keys = append(slices.Clip(keys), svc.Options.CustomerLookupKeys...)
@@ -128,22 +134,10 @@ func Record(cfg *callbackd.Config, cb *callbackd.Callback) map[string]string {
 
 // QueueRecord renders a callback in an admin queue listing: the fields of
 // the spec's example (_customer_number, _callback_state, _desired_time,
-// _id, url), _url and _callback_reason as Record sends them, and the
-// configured returned-keys.
+// _id, url), _service_name, _url and _callback_reason as Record sends
+// them, and the configured returned-keys.
 func QueueRecord(cfg *callbackd.Config, cb *callbackd.Callback) map[string]string {
-	url := "/1/service/callback/" + cb.Service + "/" + cb.ID
-	rec := map[string]string{
-		callbackd.KeyID:             cb.ID,
-		callbackd.KeyCustomerNumber: cb.CustomerNumber,
-		callbackd.KeyState:          string(cb.State),
-		callbackd.KeyDesiredTime:    callbackd.FormatTime(cb.DesiredTime),
-		callbackd.KeyServiceName:    cb.Service,
-		"url":                       url,
-		"_url":                      url,
-	}
-	if cb.Reason != "" {
-		rec[callbackd.KeyReason] = string(cb.Reason)
-	}
+	rec := baseRecord(cb)
 	for _, k := range cfg.Callback.ReturnedKeys {
 		if v, ok := cb.Get(k); ok {
 			rec[k] = v

@@ -3,7 +3,6 @@ package callbacks
 import (
 	"context"
 	"errors"
-	"strings"
 	"time"
 
 	"github.com/callbackd/callbackd"
@@ -57,14 +56,7 @@ func (m *Manager) QueuePosition(ctx context.Context, id string) (*callbackd.Call
 // VirtualQueueEWT answers ewt-for-vq: the estimated wait of each virtual
 // queue named (repeated or comma-separated).
 func (m *Manager) VirtualQueueEWT(ctx context.Context, names []string) (map[string]time.Duration, error) {
-	var vqs []string
-	for _, n := range names {
-		for _, v := range strings.Split(n, ",") {
-			if v = strings.TrimSpace(v); v != "" {
-				vqs = append(vqs, v)
-			}
-		}
-	}
+	vqs := splitLists(names)
 	if len(vqs) == 0 {
 		return nil, callbackd.BadParameter(map[string]any{"option": "name"}, "Missing parameter name: the virtual queue to estimate")
 	}

@@ -154,12 +154,21 @@ type response struct {
 
 func (h *harness) do(method, path, contentType, body string) response {
 	h.t.Helper()
+	return h.send(method, path, contentType, body, nil)
+}
+
+// send makes a request, with Basic credentials when auth names them.
+func (h *harness) send(method, path, contentType, body string, auth []string) response {
+	h.t.Helper()
 	req, err := http.NewRequest(method, h.base+path, strings.NewReader(body))
 	if err != nil {
 		h.t.Fatal(err)
 	}
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
+	}
+	if auth != nil {
+		req.SetBasicAuth(auth[0], auth[1])
 	}
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -183,21 +192,7 @@ var usersSection = func() string {
 // asAdmin sends a request with the admin's Basic credentials.
 func (h *harness) asAdmin(method, path, contentType, body string) response {
 	h.t.Helper()
-	req, err := http.NewRequest(method, h.base+path, strings.NewReader(body))
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	if contentType != "" {
-		req.Header.Set("Content-Type", contentType)
-	}
-	req.SetBasicAuth("admin", "s3cret")
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	return response{res.StatusCode, res.Header, b}
+	return h.send(method, path, contentType, body, []string{"admin", "s3cret"})
 }
 
 // admin POSTs a JSON body as the admin.
