@@ -212,6 +212,20 @@ func (d *Dispatcher) paused(ctx context.Context) (map[string]bool, error) {
 
 // submit runs one attempt of a claimed callback and records its result.
 func (d *Dispatcher) submit(ctx context.Context, cb *callbackd.Callback, paused map[string]bool) outcome {
+	if left := cb.LeaseUntil.Sub(d.o.Clock.Now()); left < d.o.Lease/2 {
+		// The claim waited in its batch for a worker (a slow platform) and
+		// its lease is nearly over: another node may rescue it as soon as
+		// it ends, so do not start an attempt that could still be running
+		// then. Hand the claim back unused, with its due time and attempt
+		// number: that key was never sent.
+		d.o.Logger.Warn("dispatch: lease nearly over before the submission started; claim handed back", "id", cb.ID, "left", left)
+		d.record(ctx, cb, func(c *callbackd.Callback, now time.Time) []callbackd.Event {
+			c.RetryAt(now, c.DueAt)
+			c.SubmitAttempts--
+			return nil
+		})
+		return outcome{done: true}
+	}
 	cfg := d.o.Config()
 	attempt := cb.SubmitAttempts
 	opts, params, err := callbacks.ExecutionParams(cfg, cb)
