@@ -1,0 +1,759 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/callbackd/callbackd/internal/pgtest"
+)
+
+// The multi-node process test: three callbackd processes on one
+// PostgreSQL schema, under a load of Start, Cancel and Reschedule sent to
+// any of them, while nodes are killed with SIGKILL at random instants (and
+// on purpose in the middle of a submission) and restarted. One node's
+// machine clock is ten minutes fast. Afterwards, once leases have expired
+// and the nodes have drained what was due:
+//
+//   - every acknowledged callback exists, in the state its last
+//     acknowledged operation implies;
+//   - the platform received every idempotency key at most once, every
+//     callback due and not cancelled was submitted, none before it was due,
+//     and none that was cancelled before it was due;
+//   - a node killed while its submission was at the platform lost
+//     nothing: another node took the callback over under the next attempt,
+//     and only once its lease had expired;
+//   - no bucket holds more than its capacity, and the counters table
+//     agrees with a recount from the callbacks.
+
+// Load shape. The lease is short so that rescues happen within the test.
+const (
+	mnLease      = 2 * time.Second
+	mnLoad       = 12 * time.Second
+	mnWorkers    = 6
+	mnBuffer     = time.Second // _request_execution_time_buffer: due = desired - 1 s
+	mnCapacity   = 20          // per 5-minute bucket of service "cap"
+	mnTraps      = 3
+	mnSkewedNode = 1
+	mnSkew       = "10m"
+	// mnClockError bounds how far a node's reading of the database's clock
+	// may be off on a loaded test machine (half a sample's round trip).
+	mnClockError = 100 * time.Millisecond
+)
+
+func multiNodeConfig(platformURL string) string {
+	return fmt.Sprintf(`
+[server]
+listen = 127.0.0.1:0
+[callback]
+static-ewt = 0
+[dispatcher]
+lease = %d
+max_per_second = 0
+[service.cb]
+_ors = %s
+_request_execution_time_buffer = %d
+_throttle_callbacks_per_service_1 = 0
+_throttle_callbacks_per_service_2 = 0
+_max_request_by_time_bucket = 100000
+_max_queued_callbacks_per_service = 100000
+_enable_in_queue_checking = false
+[service.cap]
+_ors = %s
+_request_execution_time_buffer = %d
+_throttle_callbacks_per_service_1 = 0
+_throttle_callbacks_per_service_2 = 0
+_request_time_bucket = 5
+_max_request_by_time_bucket = %d
+_max_queued_callbacks_per_service = 100000
+_enable_in_queue_checking = false
+`, int(mnLease/time.Second), platformURL, int(mnBuffer/time.Second), platformURL, int(mnBuffer/time.Second), mnCapacity)
+}
+
+// mnSubmission is one submission as the platform received it.
+type mnSubmission struct {
+	key, id string
+	attempt int
+	node    string // host:port of the submitting node, from _progress_url
+	at      time.Time
+}
+
+// recordingPlatform is an execution platform that records every
+// submission with its idempotency key. A callback created with
+// "trap":"1" has the first submission that reaches the platform held
+// (never answered): the test kills the node that sent it, in the middle of
+// its submission. (Usually attempt 1; a later one if a random kill got the
+// first claim's node before it submitted.)
+type recordingPlatform struct {
+	mu      sync.Mutex
+	subs    []mnSubmission
+	perKey  map[string]int
+	byID    map[string][]mnSubmission
+	cancels int
+	trapped chan mnSubmission
+	held    map[string]bool
+	quit    chan struct{} // closed at the end: held submissions give up
+}
+
+func (p *recordingPlatform) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodDelete {
+		p.mu.Lock()
+		p.cancels++
+		p.mu.Unlock()
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	var body map[string]string
+	if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
+		http.Error(w, "bad body", http.StatusBadRequest)
+		return
+	}
+	s := mnSubmission{key: r.Header.Get("Idempotency-Key"), id: body["_id"], at: time.Now()}
+	s.attempt, _ = strconv.Atoi(body["_attempt"])
+	if u, err := url.Parse(body["_progress_url"]); err == nil {
+		s.node = u.Host
+	}
+	p.mu.Lock()
+	p.subs = append(p.subs, s)
+	p.perKey[s.key]++
+	p.byID[s.id] = append(p.byID[s.id], s)
+	hold := body["trap"] == "1" && !p.held[s.id]
+	if hold {
+		p.held[s.id] = true
+	}
+	p.mu.Unlock()
+	if hold {
+		p.trapped <- s
+		select { // until the node that sent it dies
+		case <-r.Context().Done():
+		case <-p.quit:
+		}
+		return
+	}
+	time.Sleep(time.Duration(rand.IntN(10)) * time.Millisecond) // the platform's own work
+	fmt.Fprintf(w, `{"_ors_session_id":"S-%s"}`, s.key)
+}
+
+func (p *recordingPlatform) of(id string) []mnSubmission {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]mnSubmission(nil), p.byID[id]...)
+}
+
+// cluster is three callbackd processes; a slot is nil while its node is
+// down.
+type cluster struct {
+	t     *testing.T
+	args  []string
+	mu    sync.Mutex
+	nodes [3]*child
+	kills atomic.Int32
+}
+
+func (c *cluster) start(i int) error {
+	var env []string
+	if i == mnSkewedNode {
+		env = append(env, "CALLBACKD_TEST_CLOCK_SKEW="+mnSkew)
+	}
+	ch, err := spawn(c.t, c.args, env...)
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	c.nodes[i] = ch
+	c.mu.Unlock()
+	return nil
+}
+
+// pick returns a random live node, or nil when all are down.
+func (c *cluster) pick() *child {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var live []*child
+	for _, n := range c.nodes {
+		if n != nil {
+			live = append(live, n)
+		}
+	}
+	if len(live) == 0 {
+		return nil
+	}
+	return live[rand.IntN(len(live))]
+}
+
+// killRestart kills node i with SIGKILL and starts a new process in its
+// place; it does nothing if that node is already down (another goroutine
+// is restarting it).
+func (c *cluster) killRestart(i int) error {
+	c.mu.Lock()
+	n := c.nodes[i]
+	c.nodes[i] = nil
+	c.mu.Unlock()
+	if n == nil {
+		return nil
+	}
+	_ = n.cmd.Process.Signal(syscall.SIGKILL)
+	<-n.done
+	c.kills.Add(1)
+	return c.start(i)
+}
+
+// indexOf finds the live node listening on addr.
+func (c *cluster) indexOf(addr string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i, n := range c.nodes {
+		if n != nil && n.addr == addr {
+			return i
+		}
+	}
+	return -1
+}
+
+// tracked is what the test knows of one acknowledged callback. Operations
+// on one callback are sent one at a time, so "its last acknowledged
+// operation" is well defined; after an operation without an answer (the
+// node died), its outcome is unknown and the callback gets no more.
+type tracked struct {
+	id, service string
+	due         time.Time // due time of the last acknowledged Start/Reschedule; zero: immediate
+	trap        bool
+
+	busy      bool
+	uncertain bool
+	cancelled bool
+	cancelAck time.Time // when the Cancel's 200 arrived
+}
+
+type mnLoadState struct {
+	mu      sync.Mutex
+	tracked []*tracked
+	byID    map[string]*tracked
+	answers map[string]int // "op status code" -> count
+	seq     atomic.Int64
+}
+
+func (s *mnLoadState) count(op string, status int, body string) {
+	code := ""
+	if status != 200 && status != 0 {
+		var m map[string]any
+		if json.Unmarshal([]byte(body), &m) == nil {
+			code = fmt.Sprint(m["code"])
+		}
+	}
+	s.mu.Lock()
+	s.answers[fmt.Sprintf("%s %d %s", op, status, code)]++
+	s.mu.Unlock()
+}
+
+// claimOne picks a callback for a Cancel or Reschedule among the 40 most
+// recent, so that many operations land before the callback is due.
+func (s *mnLoadState) claimOne() *tracked {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := len(s.tracked)
+	for try := 0; try < 8 && n > 0; try++ {
+		tc := s.tracked[n-1-rand.IntN(min(n, 40))]
+		if !tc.busy && !tc.uncertain && !tc.cancelled && !tc.trap {
+			tc.busy = true
+			return tc
+		}
+	}
+	return nil
+}
+
+var mnClient = &http.Client{Timeout: 15 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 16}}
+
+// send returns the status (0: no answer) and the body.
+func send(method, u, body string) (int, string) {
+	req, err := http.NewRequest(method, u, strings.NewReader(body))
+	if err != nil {
+		return 0, err.Error()
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	res, err := mnClient.Do(req)
+	if err != nil {
+		return 0, err.Error()
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(b)
+}
+
+func msTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
+
+// desiredSoon is a desired time 2 to 5 s ahead, at millisecond precision
+// (the API's), and the due time it implies. Unless the request takes more
+// than a second, the node schedules it (desired >= now + buffer).
+func desiredSoon() (string, time.Time) {
+	d := time.Now().Add(2*time.Second + time.Duration(rand.IntN(3000))*time.Millisecond).Truncate(time.Millisecond)
+	return msTime(d), d.Add(-mnBuffer)
+}
+
+func TestMultiNodeNothingLostDoubledOrOverbooked(t *testing.T) {
+	if testing.Short() {
+		t.Skip("multi-node process test skipped in -short mode")
+	}
+	began := time.Now()
+	storeURL, _ := pgtest.Schema(t)
+	p := &recordingPlatform{perKey: map[string]int{}, byID: map[string][]mnSubmission{},
+		trapped: make(chan mnSubmission, 16), held: map[string]bool{}, quit: make(chan struct{})}
+	ps := httptest.NewServer(p)
+	defer ps.Close()
+	defer close(p.quit)
+	cfg, _ := writeConfig(t, multiNodeConfig(ps.URL))
+	cl := &cluster{t: t, args: []string{"-config", cfg, "-store", storeURL}}
+	// The first node migrates the schema; the others start together.
+	if err := cl.start(0); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 100)
+	// report keeps the first errors of the load's goroutines for the test
+	// goroutine (only it may end the test); the rest are dropped.
+	report := func(err error) {
+		select {
+		case errs <- err:
+		default:
+		}
+	}
+	for i := 1; i < 3; i++ {
+		wg.Go(func() {
+			if err := cl.start(i); err != nil {
+				report(err)
+			}
+		})
+	}
+	wg.Wait()
+	select {
+	case err := <-errs:
+		t.Fatal(err)
+	default:
+	}
+
+	st := &mnLoadState{byID: map[string]*tracked{}, answers: map[string]int{}}
+	stop := make(chan struct{})
+	stopped := func() bool {
+		select {
+		case <-stop:
+			return true
+		default:
+			return false
+		}
+	}
+
+	// Clients: Start (scheduled, immediate, into the small bucket), Cancel
+	// and Reschedule, each sent to any live node.
+	var load sync.WaitGroup
+	for range mnWorkers {
+		load.Go(func() {
+			for !stopped() {
+				n := cl.pick()
+				if n == nil {
+					time.Sleep(10 * time.Millisecond) // every node is restarting
+					continue
+				}
+				r := rand.IntN(100)
+				switch {
+				case r < 65:
+					service, desired, due := "cb", "", time.Time{}
+					if r < 50 {
+						desired, due = desiredSoon()
+					}
+					if r < 20 {
+						service = "cap"
+					}
+					body := fmt.Sprintf(`{"_customer_number":"555%07d"`, st.seq.Add(1))
+					if desired != "" {
+						body += `,"_desired_time":"` + desired + `"`
+					}
+					status, resp := send("POST", n.base+"/"+service, body+"}")
+					st.count("start-"+service, status, resp)
+					if status == 200 {
+						var m map[string]string
+						_ = json.Unmarshal([]byte(resp), &m)
+						if m["_action"] == "ConfirmationDialog" { // the node took it as immediate
+							due = time.Time{}
+						}
+						tc := &tracked{id: m["_id"], service: service, due: due}
+						st.mu.Lock()
+						st.tracked = append(st.tracked, tc)
+						st.byID[tc.id] = tc
+						st.mu.Unlock()
+					} else if status >= 500 {
+						report(fmt.Errorf("Start answered %d: %s", status, resp))
+					}
+				case r < 82:
+					tc := st.claimOne()
+					if tc == nil {
+						continue
+					}
+					status, resp := send("DELETE", n.base+"/"+tc.service+"/"+tc.id, "")
+					st.count("cancel", status, resp)
+					st.mu.Lock()
+					switch {
+					case status == 200:
+						tc.cancelled, tc.cancelAck = true, time.Now()
+					case status == 0 || status >= 500:
+						tc.uncertain = true
+					}
+					tc.busy = false
+					st.mu.Unlock()
+					if status >= 500 {
+						report(fmt.Errorf("Cancel answered %d: %s", status, resp))
+					}
+				default:
+					tc := st.claimOne()
+					if tc == nil {
+						continue
+					}
+					desired, due := desiredSoon()
+					status, resp := send("PUT", n.base+"/"+tc.service+"/"+tc.id, `{"_new_desired_time":"`+desired+`"}`)
+					st.count("reschedule", status, resp)
+					st.mu.Lock()
+					switch {
+					case status == 200:
+						tc.due = due
+					case status == 0 || status >= 500:
+						tc.uncertain = true
+					}
+					tc.busy = false
+					st.mu.Unlock()
+					if status >= 500 {
+						report(fmt.Errorf("Reschedule answered %d: %s", status, resp))
+					}
+				}
+			}
+		})
+	}
+
+	// Chaos: a random node is killed and restarted every 0.8 to 1.6 s.
+	load.Go(func() {
+		for !stopped() {
+			select {
+			case <-stop:
+				return
+			case <-time.After(800*time.Millisecond + time.Duration(rand.IntN(800))*time.Millisecond): // the crash's timing
+			}
+			// The restart runs on its own, so that kills go on while a node
+			// starts (and may find it still down: then nothing happens).
+			load.Go(func() {
+				if err := cl.killRestart(rand.IntN(3)); err != nil {
+					report(err)
+				}
+			})
+		}
+	})
+
+	// Traps: callbacks whose first submission the platform holds; the node
+	// that sent it is killed while it waits for the answer.
+	var traps []*tracked
+	var trapKills []mnSubmission
+	load.Go(func() {
+		next := time.After(time.Second)
+		made := 0
+		for {
+			select {
+			case <-stop:
+				return
+			case <-next:
+				n := cl.pick()
+				d := time.Now().Add(2 * time.Second).Truncate(time.Millisecond)
+				desired, due := msTime(d), d.Add(-mnBuffer)
+				next = time.After(2500 * time.Millisecond)
+				if n != nil && made < mnTraps {
+					status, resp := send("POST", n.base+"/cb", fmt.Sprintf(`{"_customer_number":"555%07d","_desired_time":"%s","trap":"1"}`, st.seq.Add(1), desired))
+					if status != 200 {
+						next = time.After(100 * time.Millisecond) // try again soon
+					} else {
+						var m map[string]string
+						_ = json.Unmarshal([]byte(resp), &m)
+						tc := &tracked{id: m["_id"], service: "cb", due: due, trap: true}
+						st.mu.Lock()
+						st.tracked = append(st.tracked, tc)
+						st.byID[tc.id] = tc
+						traps = append(traps, tc)
+						st.mu.Unlock()
+						made++
+					}
+				}
+			case s := <-p.trapped:
+				st.mu.Lock()
+				trapKills = append(trapKills, s)
+				st.mu.Unlock()
+				if i := cl.indexOf(s.node); i >= 0 {
+					if err := cl.killRestart(i); err != nil {
+						report(err)
+					}
+				}
+			}
+		}
+	})
+
+	time.Sleep(mnLoad) // the load runs meanwhile: this is its duration, not a wait for logic
+	close(stop)
+	load.Wait()
+	loadEnded := time.Now()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if t.Failed() {
+		t.FailNow()
+	}
+	for i := range cl.nodes {
+		if cl.nodes[i] == nil {
+			if err := cl.start(i); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+
+	// Drain: expired leases are rescued and what is due goes out. Poll the
+	// database until nothing is left to dispatch and no lease is held.
+	db := pgtest.Conn(t, storeURL)
+	ctx := context.Background()
+	deadline := time.Now().Add(40 * time.Second)
+	for {
+		var pending int
+		if err := db.QueryRow(ctx, `SELECT count(*) FROM callbacks WHERE state IN ('SCHEDULED', 'QUEUED') AND (session_id = '' OR lease_owner <> '')`).Scan(&pending); err != nil {
+			t.Fatal(err)
+		}
+		if pending == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d callbacks still undispatched or leased 40 s after the load", pending)
+		}
+		time.Sleep(100 * time.Millisecond) // polling the database, not waiting for logic
+	}
+	drained := time.Since(loadEnded)
+
+	st.mu.Lock()
+	all := append([]*tracked(nil), st.tracked...)
+	st.mu.Unlock()
+	records := readRecords(t, cl, all)
+	// A Reschedule that took more than a second made its callback
+	// immediate (due at once): its due time is not the one asked for.
+	flipped := map[string]bool{}
+	rows, err := db.Query(ctx, `SELECT DISTINCT callback_id FROM events WHERE type = 'state_changed' AND source = 'api' AND to_state = 'QUEUED'`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		flipped[id] = true
+	}
+	rows.Close()
+
+	p.mu.Lock()
+	for key, n := range p.perKey {
+		if n != 1 {
+			t.Errorf("idempotency key %s submitted %d times", key, n)
+		}
+	}
+	p.mu.Unlock()
+
+	var certain, cancelledEarly, cancelled, rescued int
+	for _, tc := range all {
+		rec, ok := records[tc.id]
+		if !ok {
+			t.Errorf("acknowledged callback %s (%s) lost", tc.id, tc.service)
+			continue
+		}
+		subs := p.of(tc.id)
+		if len(subs) > 0 && subs[len(subs)-1].attempt > 1 {
+			rescued++
+		}
+		if tc.uncertain {
+			continue // exists; its last operation may or may not have happened
+		}
+		certain++
+		if flipped[tc.id] {
+			tc.due = time.Time{}
+		}
+		if tc.cancelled {
+			cancelled++
+			if rec["_callback_state"] != "COMPLETED" || rec["_callback_reason"] != "CANCELLED" {
+				t.Errorf("cancelled callback %s is %s/%s", tc.id, rec["_callback_state"], rec["_callback_reason"])
+			}
+			if !tc.due.IsZero() && tc.cancelAck.Before(tc.due.Add(-mnClockError)) {
+				cancelledEarly++
+				if len(subs) > 0 {
+					t.Errorf("callback %s cancelled %v before it was due was submitted: %+v", tc.id, tc.due.Sub(tc.cancelAck), subs)
+				}
+			}
+			continue
+		}
+		if len(subs) == 0 {
+			t.Errorf("callback %s (due %v) never submitted; record %v", tc.id, tc.due, rec)
+			continue
+		}
+		last := subs[0]
+		for _, s := range subs {
+			if s.attempt > last.attempt {
+				last = s
+			}
+			if s.key != fmt.Sprintf("%s-%d", tc.id, s.attempt) {
+				t.Errorf("submission %+v: key is not {id}-{attempt}", s)
+			}
+			if !tc.due.IsZero() && s.at.Before(tc.due.Add(-mnClockError)) {
+				t.Errorf("callback %s submitted %v before it was due (node %s)", tc.id, tc.due.Sub(s.at), s.node)
+			}
+		}
+		if rec["_callback_state"] != "QUEUED" || rec["_ors_session_id"] != "S-"+last.key {
+			t.Errorf("submitted callback %s is %s with session %q; want QUEUED with S-%s", tc.id, rec["_callback_state"], rec["_ors_session_id"], last.key)
+		}
+	}
+
+	// Traps: each held attempt died with its node; another node took the
+	// callback over under the next attempt, only after the lease had
+	// expired (counted from the first claim, in the events).
+	if len(traps) != mnTraps || len(trapKills) != mnTraps {
+		t.Fatalf("%d trap callbacks, %d trapped submissions; want %d", len(traps), len(trapKills), mnTraps)
+	}
+	for _, tc := range traps {
+		subs := p.of(tc.id)
+		if len(subs) < 2 || subs[1].attempt != subs[0].attempt+1 || subs[0].node == subs[1].node {
+			t.Errorf("trap %s: submissions %+v; want the held attempt from the killed node, the next one from another node", tc.id, subs)
+			continue
+		}
+		var claimed int64
+		if err := db.QueryRow(ctx, `SELECT min(time) FROM events WHERE callback_id = $1 AND type = 'state_changed' AND to_state = 'QUEUED'`, tc.id).Scan(&claimed); err != nil {
+			t.Fatal(err)
+		}
+		if gap := subs[1].at.Sub(time.UnixMilli(claimed)); gap < mnLease-mnClockError {
+			t.Errorf("trap %s rescued %v after its claim, before its %v lease expired", tc.id, gap, mnLease)
+		}
+	}
+
+	checkBuckets(t, db)
+
+	p.mu.Lock()
+	submissions := len(p.subs)
+	p.mu.Unlock()
+	st.mu.Lock()
+	answers := make([]string, 0, len(st.answers))
+	for k, v := range st.answers {
+		answers = append(answers, fmt.Sprintf("%s: %d", k, v))
+	}
+	st.mu.Unlock()
+	sort.Strings(answers)
+	t.Logf("%d acknowledged callbacks (%d with a certain last operation, %d cancelled, %d of them before due), %d submissions, %d callbacks rescued under a later attempt, %d SIGKILLs (%d of them in mid-submission); drained in %v; total %v",
+		len(all), certain, cancelled, cancelledEarly, submissions, rescued, cl.kills.Load(), len(trapKills), drained.Round(time.Millisecond), time.Since(began).Round(time.Millisecond))
+	t.Logf("answers: %s", strings.Join(answers, ", "))
+	if cancelledEarly == 0 || rescued < mnTraps {
+		t.Errorf("the load did not exercise what it checks: %d cancels before due, %d rescues", cancelledEarly, rescued)
+	}
+}
+
+// readRecords reads every tracked callback through the API, as a client
+// would, from any live node.
+func readRecords(t *testing.T, cl *cluster, all []*tracked) map[string]map[string]string {
+	t.Helper()
+	out := make(map[string]map[string]string, len(all))
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	ids := make(chan string)
+	for range 8 {
+		wg.Go(func() {
+			for id := range ids {
+				status, body := send("GET", cl.pick().base+"?_id="+id, "")
+				var recs []map[string]string
+				if status != 200 || json.Unmarshal([]byte(body), &recs) != nil {
+					t.Errorf("query of %s answered %d: %s", id, status, body)
+					continue
+				}
+				if len(recs) == 1 && recs[0]["_id"] == id {
+					mu.Lock()
+					out[id] = recs[0]
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	for _, tc := range all {
+		ids <- tc.id
+	}
+	close(ids)
+	wg.Wait()
+	return out
+}
+
+// checkBuckets recounts the holds from the callbacks and compares them
+// with the counters table, and recounts the small service's buckets from
+// the callbacks' desired times: none may hold more than its capacity.
+func checkBuckets(t *testing.T, db *pgx.Conn) {
+	t.Helper()
+	ctx := context.Background()
+	collect := func(sql string) map[string]int {
+		t.Helper()
+		rows, err := db.Query(ctx, sql)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]int{}
+		for rows.Next() {
+			var k string
+			var v int
+			if err := rows.Scan(&k, &v); err != nil {
+				t.Fatal(err)
+			}
+			if v != 0 {
+				out[k] = v
+			}
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	counters := collect(`SELECT key, value FROM counters WHERE key LIKE 'slot/%' OR key LIKE 'queued/%'`)
+	held := collect(`SELECT h->>'k', count(*) FROM callbacks, json_array_elements(holds::json) h
+		WHERE h->>'k' LIKE 'slot/%' OR h->>'k' LIKE 'queued/%' GROUP BY 1`)
+	for k, v := range counters {
+		if held[k] != v {
+			t.Errorf("counter %s = %d, but %d callbacks hold it", k, v, held[k])
+		}
+	}
+	for k, v := range held {
+		if _, ok := counters[k]; !ok {
+			t.Errorf("%d callbacks hold %s, which has no counter", v, k)
+		}
+	}
+	// 5-minute buckets on the UTC grid (no office hours).
+	buckets := collect(`SELECT 'slot/cap/' || lpad(((desired_time / 300000) * 300000)::text, 15, '0'), count(*)
+		FROM callbacks WHERE service = 'cap' AND state <> 'COMPLETED' GROUP BY 1`)
+	if len(buckets) == 0 {
+		t.Error("no callback of the small-capacity service was kept")
+	}
+	for k, n := range buckets {
+		if n > mnCapacity {
+			t.Errorf("bucket %s holds %d callbacks, capacity %d", k, n, mnCapacity)
+		}
+		if counters[k] != n {
+			t.Errorf("bucket %s: %d unfinished callbacks, counter %d", k, n, counters[k])
+		}
+	}
+	t.Logf("buckets of the small service (capacity %d): %v", mnCapacity, buckets)
+}
