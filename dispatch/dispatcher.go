@@ -112,6 +112,7 @@ func (d *Dispatcher) Start() {
 	go func() {
 		defer close(d.done)
 		var lastSweep time.Time
+		failures := 0
 		for ctx.Err() == nil {
 			started := time.Now()
 			if started.Sub(lastSweep) >= sweepEvery {
@@ -121,8 +122,17 @@ func (d *Dispatcher) Start() {
 				lastSweep = started
 			}
 			n, err := d.RunOnce(ctx)
-			if err != nil && ctx.Err() == nil {
-				d.o.Logger.Error("dispatch: claim failed", "error", err)
+			wait := d.o.Poll
+			switch {
+			case err != nil && ctx.Err() == nil:
+				// The store is away (503 for clients meanwhile): back off, so
+				// that an outage costs a few log lines, not fifty a second.
+				failures++
+				wait = min(d.o.Poll<<min(failures, 16), maxFailureWait)
+				d.o.Logger.Error("dispatch: claim failed", "error", err, "failures", failures, "retry_in", wait)
+			case err == nil && failures > 0:
+				d.o.Logger.Info("dispatch: claims work again", "after_failures", failures)
+				failures = 0
 			}
 			if n == d.o.Batch && err == nil {
 				// A full batch: more is due. Keep to the rate bound.
@@ -131,7 +141,7 @@ func (d *Dispatcher) Start() {
 				}
 				continue
 			}
-			t := time.NewTimer(d.o.Poll)
+			t := time.NewTimer(wait)
 			select {
 			case <-ctx.Done():
 			case <-d.wake:
@@ -347,6 +357,9 @@ func (d *Dispatcher) misfire(ctx context.Context, cb *callbackd.Callback) bool {
 	}
 	return false
 }
+
+// maxFailureWait bounds the loop's back-off while claims fail.
+const maxFailureWait = 5 * time.Second
 
 // sweepEvery is how often the loop expires and purges.
 const sweepEvery = 30 * time.Second
