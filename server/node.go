@@ -139,6 +139,8 @@ func (s *Server) SyncClock(ctx context.Context) error {
 // checkSkew warns when the local clock is off the database's by more than
 // skewWarning, again only when the offset changed by as much.
 func (s *Server) checkSkew() {
+	s.beatMu.Lock()
+	defer s.beatMu.Unlock()
 	off := s.dbClock.Offset()
 	if off.Abs() < skewWarning || (off-s.lastSkew).Abs() < skewWarning {
 		return

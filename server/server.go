@@ -76,8 +76,8 @@ type Server struct {
 	dbClock  *postgres.Clock
 	registry callbackd.NodeRegistry
 	node     callbackd.Node
-	beatMu   sync.Mutex
-	disagree string // the last disagreement logged, "" when none
+	beatMu   sync.Mutex // guards disagree and lastSkew
+	disagree string     // the last disagreement logged, "" when none
 	lastSkew time.Duration
 	chores   context.CancelFunc
 	choresOK chan struct{}

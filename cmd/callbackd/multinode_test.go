@@ -444,7 +444,17 @@ func TestMultiNodeNothingLostDoubledOrOverbooked(t *testing.T) {
 		})
 	}
 
-	// Chaos: a random node is killed and restarted every 0.8 to 1.6 s.
+	// Chaos: a random node is killed and restarted every 0.8 to 1.6 s. The
+	// restart runs on its own, so that kills go on while a node starts (a
+	// kill that finds its node still down does nothing).
+	var restarts sync.WaitGroup
+	killRestart := func(i int) {
+		restarts.Go(func() {
+			if err := cl.killRestart(i); err != nil {
+				report(err)
+			}
+		})
+	}
 	load.Go(func() {
 		for !stopped() {
 			select {
@@ -452,74 +462,96 @@ func TestMultiNodeNothingLostDoubledOrOverbooked(t *testing.T) {
 				return
 			case <-time.After(800*time.Millisecond + time.Duration(rand.IntN(800))*time.Millisecond): // the crash's timing
 			}
-			// The restart runs on its own, so that kills go on while a node
-			// starts (and may find it still down: then nothing happens).
-			load.Go(func() {
-				if err := cl.killRestart(rand.IntN(3)); err != nil {
-					report(err)
-				}
-			})
+			killRestart(rand.IntN(3))
 		}
 	})
 
 	// Traps: callbacks whose first submission the platform holds; the node
-	// that sent it is killed while it waits for the answer.
+	// that sent it is killed while it waits for the answer. Traps are made
+	// during the load; the killer runs until the drain is over.
 	var traps []*tracked
-	var trapKills []mnSubmission
 	load.Go(func() {
 		next := time.After(time.Second)
-		made := 0
-		for {
+		for len(traps) < mnTraps {
 			select {
 			case <-stop:
 				return
 			case <-next:
-				n := cl.pick()
-				d := time.Now().Add(2 * time.Second).Truncate(time.Millisecond)
-				desired, due := msTime(d), d.Add(-mnBuffer)
-				next = time.After(2500 * time.Millisecond)
-				if n != nil && made < mnTraps {
-					status, resp := send("POST", n.base+"/cb", fmt.Sprintf(`{"_customer_number":"555%07d","_desired_time":"%s","trap":"1"}`, st.seq.Add(1), desired))
-					if status != 200 {
-						next = time.After(100 * time.Millisecond) // try again soon
-					} else {
-						var m map[string]string
-						_ = json.Unmarshal([]byte(resp), &m)
-						tc := &tracked{id: m["_id"], service: "cb", due: due, trap: true}
-						st.mu.Lock()
-						st.tracked = append(st.tracked, tc)
-						st.byID[tc.id] = tc
-						traps = append(traps, tc)
-						st.mu.Unlock()
-						made++
-					}
-				}
+			}
+			next = time.After(2500 * time.Millisecond)
+			n := cl.pick()
+			if n == nil {
+				continue
+			}
+			d := time.Now().Add(2 * time.Second).Truncate(time.Millisecond)
+			status, resp := send("POST", n.base+"/cb", fmt.Sprintf(`{"_customer_number":"555%07d","_desired_time":"%s","trap":"1"}`, st.seq.Add(1), msTime(d)))
+			if status != 200 {
+				next = time.After(100 * time.Millisecond) // its node died: try again soon
+				continue
+			}
+			var m map[string]string
+			_ = json.Unmarshal([]byte(resp), &m)
+			tc := &tracked{id: m["_id"], service: "cb", due: d.Add(-mnBuffer), trap: true}
+			st.mu.Lock()
+			st.tracked = append(st.tracked, tc)
+			st.byID[tc.id] = tc
+			traps = append(traps, tc)
+			st.mu.Unlock()
+		}
+	})
+	var trapKills []mnSubmission
+	killerStop, killerDone := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(killerDone)
+		for {
+			select {
+			case <-killerStop:
+				return
 			case s := <-p.trapped:
 				st.mu.Lock()
 				trapKills = append(trapKills, s)
 				st.mu.Unlock()
 				if i := cl.indexOf(s.node); i >= 0 {
-					if err := cl.killRestart(i); err != nil {
-						report(err)
-					}
+					killRestart(i)
 				}
 			}
 		}
-	})
+	}()
+	stopKiller := func() {
+		select {
+		case <-killerStop:
+		default:
+			close(killerStop)
+			<-killerDone
+		}
+		restarts.Wait()
+	}
+	defer stopKiller()
 
 	time.Sleep(mnLoad) // the load runs meanwhile: this is its duration, not a wait for logic
 	close(stop)
 	load.Wait()
+	restarts.Wait()
 	loadEnded := time.Now()
-	close(errs)
-	for err := range errs {
-		t.Error(err)
+	failed := func() {
+		for {
+			select {
+			case err := <-errs:
+				t.Error(err)
+			default:
+				if t.Failed() {
+					t.FailNow()
+				}
+				return
+			}
+		}
 	}
-	if t.Failed() {
-		t.FailNow()
-	}
+	failed()
 	for i := range cl.nodes {
-		if cl.nodes[i] == nil {
+		cl.mu.Lock()
+		down := cl.nodes[i] == nil
+		cl.mu.Unlock()
+		if down {
 			if err := cl.start(i); err != nil {
 				t.Fatal(err)
 			}
@@ -545,6 +577,8 @@ func TestMultiNodeNothingLostDoubledOrOverbooked(t *testing.T) {
 		time.Sleep(100 * time.Millisecond) // polling the database, not waiting for logic
 	}
 	drained := time.Since(loadEnded)
+	stopKiller()
+	failed()
 
 	st.mu.Lock()
 	all := append([]*tracked(nil), st.tracked...)
@@ -629,13 +663,15 @@ func TestMultiNodeNothingLostDoubledOrOverbooked(t *testing.T) {
 	// Traps: each held attempt died with its node; another node took the
 	// callback over under the next attempt, only after the lease had
 	// expired (counted from the first claim, in the events).
-	if len(traps) != mnTraps || len(trapKills) != mnTraps {
-		t.Fatalf("%d trap callbacks, %d trapped submissions; want %d", len(traps), len(trapKills), mnTraps)
+	// (A trap whose Start lost its answer with its node is held and
+	// killed too, but not tracked: it only adds a kill.)
+	if len(traps) != mnTraps {
+		t.Fatalf("%d trap callbacks acknowledged, want %d", len(traps), mnTraps)
 	}
 	for _, tc := range traps {
 		subs := p.of(tc.id)
-		if len(subs) < 2 || subs[1].attempt != subs[0].attempt+1 || subs[0].node == subs[1].node {
-			t.Errorf("trap %s: submissions %+v; want the held attempt from the killed node, the next one from another node", tc.id, subs)
+		if len(subs) < 2 || subs[1].attempt <= subs[0].attempt || subs[0].node == subs[1].node {
+			t.Errorf("trap %s: submissions %+v; want the held attempt from the killed node, a later one from another node", tc.id, subs)
 			continue
 		}
 		var claimed int64
