@@ -27,6 +27,11 @@ type Config struct {
 	Patterns map[string]*numbers.Group
 	// Users are the [users] entries: name -> bcrypt hash.
 	Users map[string]string
+	// Fingerprint identifies what this configuration makes callbackd do:
+	// a hash of every section but [server], [storage] and [dispatcher]
+	// (which may differ per node), insensitive to layout and order. Nodes
+	// publish it, so that a deployment whose nodes disagree shows up.
+	Fingerprint string
 }
 
 // ServerConfig is the [server] section.
@@ -223,6 +228,7 @@ func NewConfig(sections []Section) (*Config, error) {
 		sort.SliceStable(errs, func(i, j int) bool { return errs[i].Section < errs[j].Section })
 		return nil, errs
 	}
+	cfg.Fingerprint = fingerprint(sections)
 	return cfg, nil
 }
 

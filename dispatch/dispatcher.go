@@ -118,6 +118,7 @@ func (d *Dispatcher) Start() {
 	go func() {
 		defer close(d.done)
 		var lastSweep time.Time
+		failures := 0
 		for ctx.Err() == nil {
 			started := time.Now()
 			if started.Sub(lastSweep) >= sweepEvery {
@@ -127,8 +128,17 @@ func (d *Dispatcher) Start() {
 				lastSweep = started
 			}
 			n, err := d.RunOnce(ctx)
-			if err != nil && ctx.Err() == nil {
-				d.o.Logger.ErrorContext(ctx, "dispatch: claim failed", "error", err)
+			wait := d.o.Poll
+			switch {
+			case err != nil && ctx.Err() == nil:
+				// The store is away (503 for clients meanwhile): back off, so
+				// that an outage costs a few log lines, not fifty a second.
+				failures++
+				wait = min(d.o.Poll<<min(failures, 16), maxFailureWait)
+				d.o.Logger.ErrorContext(ctx, "dispatch: claim failed", "error", err, "failures", failures, "retry_in", wait)
+			case err == nil && failures > 0:
+				d.o.Logger.InfoContext(ctx, "dispatch: claims work again", "after_failures", failures)
+				failures = 0
 			}
 			if n == d.o.Batch && err == nil {
 				// A full batch: more is due. Keep to the rate bound.
@@ -137,7 +147,7 @@ func (d *Dispatcher) Start() {
 				}
 				continue
 			}
-			t := time.NewTimer(d.o.Poll)
+			t := time.NewTimer(wait)
 			select {
 			case <-ctx.Done():
 			case <-d.wake:
@@ -219,6 +229,20 @@ func (d *Dispatcher) paused(ctx context.Context) (map[string]bool, error) {
 // submit runs one attempt of a claimed callback and records its result;
 // via says who claimed it (ViaLoop, ViaRequest), for the Observer.
 func (d *Dispatcher) submit(ctx context.Context, cb *callbackd.Callback, paused map[string]bool, via string) outcome {
+	if left := cb.LeaseUntil.Sub(d.o.Clock.Now()); left < d.o.Lease/2 {
+		// The claim waited in its batch for a worker (a slow platform) and
+		// its lease is nearly over: another node may rescue it as soon as
+		// it ends, so do not start an attempt that could still be running
+		// then. Hand the claim back unused, with its due time and attempt
+		// number: that key was never sent.
+		d.o.Logger.WarnContext(ctx, "dispatch: lease nearly over before the submission started; claim handed back", "id", cb.ID, "left", left)
+		d.record(ctx, cb, func(c *callbackd.Callback, now time.Time) []callbackd.Event {
+			c.RetryAt(now, c.DueAt)
+			c.SubmitAttempts--
+			return nil
+		})
+		return outcome{done: true}
+	}
 	cfg := d.o.Config()
 	attempt := cb.SubmitAttempts
 	opts, params, err := callbacks.ExecutionParams(cfg, cb)
@@ -352,6 +376,9 @@ func (d *Dispatcher) misfire(ctx context.Context, cb *callbackd.Callback) bool {
 	}
 	return false
 }
+
+// maxFailureWait bounds the loop's back-off while claims fail.
+const maxFailureWait = 5 * time.Second
 
 // sweepEvery is how often the loop expires and purges.
 const sweepEvery = 30 * time.Second

@@ -19,10 +19,17 @@
 //     above.
 //
 // The lease (default 60 s) must outlive the executor's timeout (10 s), so a
-// slow submission is never re-claimed while it is still running. Results
+// slow submission is never re-claimed while it is still running; a claim
+// that waited in its batch until less than half of its lease is left is
+// handed back unused (same attempt number) rather than started. Results
 // are recorded only while the lease is still the dispatcher's own: a
 // dispatcher that lost its lease (it stalled for longer than the lease)
 // does not overwrite what the new owner did.
+//
+// Several nodes must agree on when a callback is due and when a lease
+// ends: on PostgreSQL the Clock they are given is the database's
+// (postgres.Clock, wired by package server), not the machine's. While the
+// store fails, the loop backs off up to 5 s between claims.
 //
 // Failures the executor calls retryable are retried with exponential
 // backoff up to the service's _max_ors_submit_attempts; then, or at once

@@ -24,6 +24,17 @@
 // ascending byte order of their keys; with one global order there is no
 // cycle, hence no deadlock, between any number of nodes.
 //
+// # Time and nodes
+//
+// Nodes decide what is due and when a lease ends with one clock, the
+// server's: Clock samples clock_timestamp() and runs it on the node's
+// monotonic clock between samples, so a node whose wall clock is off
+// neither dispatches early nor takes a live lease as expired. Times are
+// still passed into SQL as parameters (from that clock), so tests drive
+// the store with a ManualClock. Nodes heartbeat into the nodes table
+// (Heartbeat, Leave) with the fingerprint of their configuration; nothing
+// else depends on it. See docs/multinode.md.
+//
 // # Holds
 //
 // A hold is taken with one conditional upsert (INSERT ... ON CONFLICT DO

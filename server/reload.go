@@ -32,7 +32,19 @@ func statFile(path string) (fileStamp, error) {
 // reason is logged and returned. Options that need a restart (listen,
 // base_path, log_format, log_level, storage) keep their running values,
 // with a warning.
+//
+// A configuration put in force is announced at once with a heartbeat, so
+// that the nodes table shows the new fingerprint without waiting for the
+// next beat.
 func (s *Server) Reload() error {
+	if err := s.reload(); err != nil {
+		return err
+	}
+	s.beat(context.Background())
+	return nil
+}
+
+func (s *Server) reload() error {
 	s.reloadMu.Lock()
 	defer s.reloadMu.Unlock()
 	stamp, err := statFile(s.opts.ConfigPath)

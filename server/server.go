@@ -44,7 +44,15 @@ type Options struct {
 	// [storage] url when set.
 	Listen   string
 	StoreURL string
-	Clock    callbackd.Clock
+	// Clock, when set, is the node's clock as is: tests inject a
+	// callbackd.ManualClock. Left nil, a node on PostgreSQL follows the
+	// database's clock (postgres.Clock over LocalClock), so that all nodes
+	// agree on what is due and when a lease ends, and a node on SQLite
+	// uses LocalClock.
+	Clock callbackd.Clock
+	// LocalClock is this machine's clock (default callbackd.SystemClock);
+	// tests skew it to play a node whose NTP is broken.
+	LocalClock callbackd.Clock
 	// Logger, when set, is used as is (tests); otherwise the logger is
 	// built from [server] log_format and log_level, writing to LogOutput
 	// (default os.Stderr). Either way, lines logged with a request's
@@ -73,6 +81,16 @@ type Server struct {
 	reloadMu sync.Mutex
 	stamp    fileStamp
 
+	// What a node does among several (node.go).
+	dbClock  *postgres.Clock
+	registry callbackd.NodeRegistry
+	node     callbackd.Node
+	beatMu   sync.Mutex // guards disagree and lastSkew
+	disagree string     // the last disagreement logged, "" when none
+	lastSkew time.Duration
+	chores   context.CancelFunc
+	choresOK chan struct{}
+
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -80,8 +98,8 @@ type Server struct {
 // Open loads the configuration and opens the store. It does not listen
 // yet: call Start.
 func Open(ctx context.Context, opts Options) (*Server, error) {
-	if opts.Clock == nil {
-		opts.Clock = callbackd.SystemClock{}
+	if opts.LocalClock == nil {
+		opts.LocalClock = callbackd.SystemClock{}
 	}
 	s := &Server{opts: opts}
 	stamp, err := statFile(opts.ConfigPath)
@@ -104,14 +122,18 @@ func Open(ctx context.Context, opts Options) (*Server, error) {
 		return nil, err
 	}
 	s.store = raw
+	if err := s.joinNodes(ctx); err != nil {
+		_ = raw.Close()
+		return nil, err
+	}
 	// Everything but Close goes through the timing wrapper.
-	s.metrics = prom.New(prom.Options{Store: raw, Clock: opts.Clock, Logger: s.log})
+	s.metrics = prom.New(prom.Options{Store: raw, Clock: s.opts.Clock, Logger: s.log})
 	store := s.metrics.Store()
 	exec := ors.New(ors.Options{Token: cfg.Executor.Token, URLFor: ors.ConfiguredURL(s.Config)})
-	s.manager = &callbacks.Manager{Store: store, Clock: opts.Clock, Config: s.Config, Executor: exec}
+	s.manager = &callbacks.Manager{Store: store, Clock: s.opts.Clock, Config: s.Config, Executor: exec}
 	s.dispatcher = dispatch.New(dispatch.Options{
-		Store: store, Executor: exec, Clock: opts.Clock, Config: s.Config, Logger: s.log, Manager: s.manager,
-		Owner: nodeID(), Lease: cfg.Dispatcher.Lease, Batch: cfg.Dispatcher.Batch,
+		Store: store, Executor: exec, Clock: s.opts.Clock, Config: s.Config, Logger: s.log, Manager: s.manager,
+		Owner: s.node.ID, Lease: cfg.Dispatcher.Lease, Batch: cfg.Dispatcher.Batch,
 		Workers: cfg.Dispatcher.Workers, MaxPerSecond: cfg.Dispatcher.MaxPerSecond,
 		ProgressURL: s.progressURL, Sleep: opts.Sleep, Observer: s.metrics,
 	})
@@ -182,6 +204,7 @@ func (s *Server) Start() error {
 	if !s.opts.NoDispatch {
 		s.dispatcher.Start()
 	}
+	s.startChores()
 	s.log.Info("callbackd listening", "addr", ln.Addr().String(), "base_path", s.Config().Server.BasePath, "store", redactURL(s.Config().Storage.URL))
 	return nil
 }
@@ -191,6 +214,12 @@ func (s *Server) Dispatcher() *dispatch.Dispatcher { return s.dispatcher }
 
 // progressURL is where a platform reports a callback's progress.
 func (s *Server) progressURL(cb *callbackd.Callback) string {
+	return s.apiBase() + "/1/service/callback/" + url.PathEscape(cb.Service) + "/" + url.PathEscape(cb.ID)
+}
+
+// apiBase is where platforms and operators reach this node's API: the
+// public URL (default http://{listen}) with the base path.
+func (s *Server) apiBase() string {
 	cfg := s.Config()
 	base := cfg.Server.PublicURL
 	if base == "" {
@@ -200,7 +229,7 @@ func (s *Server) progressURL(cb *callbackd.Callback) string {
 		}
 		base = "http://" + addr
 	}
-	return base + cfg.Server.BasePath + "/1/service/callback/" + url.PathEscape(cb.Service) + "/" + url.PathEscape(cb.ID)
+	return base + cfg.Server.BasePath
 }
 
 // nodeID names this process in dispatcher leases: host and pid, plus a
@@ -228,6 +257,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 			}
 		}
 		s.dispatcher.Stop() // finishes and records submissions in flight
+		s.stopChores(ctx)
 		s.closeErr = errors.Join(herr, s.store.Close())
 		s.log.Info("callbackd stopped")
 	})

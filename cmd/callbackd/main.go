@@ -26,6 +26,11 @@ import (
 
 const defaultConfig = "examples/callbackd.ini"
 
+// localClock is the machine's clock. On PostgreSQL, callbackd follows the
+// database's clock on top of it; the process tests skew it to play a node
+// whose NTP is broken.
+var localClock callbackd.Clock = callbackd.SystemClock{}
+
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
@@ -95,7 +100,7 @@ func serve(args []string, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	path := configFlag(fs)
 	listen := fs.String("listen", "", "HOST:PORT to listen on (overrides [server] listen)")
-	store := fs.String("store", "", "store URL, sqlite:PATH (overrides [storage] url)")
+	store := fs.String("store", "", "store URL, sqlite:PATH or postgres://... (overrides [storage] url)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -103,7 +108,7 @@ func serve(args []string, stderr io.Writer) int {
 	defer stop()
 	srv, err := server.Open(ctx, server.Options{
 		ConfigPath: *path, Listen: *listen, StoreURL: *store,
-		Clock: callbackd.SystemClock{}, LogOutput: stderr,
+		LocalClock: localClock, LogOutput: stderr,
 	})
 	if err != nil {
 		// The server and its logger do not exist: say it in text.

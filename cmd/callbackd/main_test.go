@@ -16,16 +16,34 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/callbackd/callbackd"
 )
 
 // TestMain lets the test binary act as callbackd itself, so the process
 // tests run the real command (signals, exit codes) without a go build.
+//
+// CALLBACKD_TEST_CLOCK_SKEW (a duration) makes the child's machine clock
+// that far off, to play a node whose NTP is broken.
 func TestMain(m *testing.M) {
 	if os.Getenv("CALLBACKD_TEST_CHILD") == "1" {
+		if v := os.Getenv("CALLBACKD_TEST_CLOCK_SKEW"); v != "" {
+			d, err := time.ParseDuration(v)
+			if err != nil {
+				fmt.Fprintln(os.Stderr, "CALLBACKD_TEST_CLOCK_SKEW:", err)
+				os.Exit(2)
+			}
+			localClock = skewedClock(d)
+		}
 		os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 	}
 	os.Exit(m.Run())
 }
+
+// skewedClock is the machine's clock off by a fixed amount.
+type skewedClock time.Duration
+
+func (d skewedClock) Now() time.Time { return callbackd.SystemClock{}.Now().Add(time.Duration(d)) }
 
 const testConfig = `
 [server]
@@ -42,6 +60,7 @@ _max_queued_callbacks_per_service = 100000
 type child struct {
 	t     *testing.T
 	cmd   *exec.Cmd
+	addr  string // host:port it listens on
 	base  string
 	lines chan string
 	done  chan struct{}
@@ -50,14 +69,25 @@ type child struct {
 // startChild runs "callbackd serve" and waits for its listening line.
 func startChild(t *testing.T, cfgPath, dbPath string) *child {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "serve", "-config", cfgPath, "-store", "sqlite:"+dbPath)
-	cmd.Env = append(os.Environ(), "CALLBACKD_TEST_CHILD=1")
-	stderr, err := cmd.StderrPipe()
+	c, err := spawn(t, []string{"-config", cfgPath, "-store", "sqlite:" + dbPath})
 	if err != nil {
 		t.Fatal(err)
 	}
+	return c
+}
+
+// spawn runs "callbackd serve args..." with extra environment variables
+// and waits for its listening line. Unlike startChild, it may be called
+// from any goroutine: it reports failures instead of ending the test.
+func spawn(t *testing.T, args []string, env ...string) (*child, error) {
+	cmd := exec.Command(os.Args[0], append([]string{"serve"}, args...)...)
+	cmd.Env = append(append(os.Environ(), "CALLBACKD_TEST_CHILD=1"), env...)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		return nil, err
+	}
 	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	c := &child{t: t, cmd: cmd, lines: make(chan string, 1000), done: make(chan struct{})}
 	go func() {
@@ -72,30 +102,43 @@ func startChild(t *testing.T, cfgPath, dbPath string) *child {
 	}()
 	go func() { _ = cmd.Wait(); close(c.done) }()
 	t.Cleanup(func() { _ = cmd.Process.Kill(); <-c.done })
-	line := c.waitLine("callbackd listening")
+	line, err := c.lineWith("callbackd listening")
+	if err != nil {
+		return nil, err
+	}
 	m := regexp.MustCompile(`addr=(\S+)`).FindStringSubmatch(line)
 	if m == nil {
-		t.Fatalf("no address in %q", line)
+		return nil, fmt.Errorf("no address in %q", line)
 	}
+	c.addr = m[1]
 	c.base = "http://" + m[1] + "/genesys/1/service/callback"
-	return c
+	return c, nil
 }
 
 // waitLine reads the child's log until a line contains s.
 func (c *child) waitLine(s string) string {
 	c.t.Helper()
+	line, err := c.lineWith(s)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return line
+}
+
+// lineWith reads the child's log until a line contains s, for 30 s.
+func (c *child) lineWith(s string) (string, error) {
 	timeout := time.After(30 * time.Second)
 	for {
 		select {
 		case line, ok := <-c.lines:
 			if !ok {
-				c.t.Fatalf("callbackd exited before logging %q", s)
+				return "", fmt.Errorf("callbackd exited before logging %q", s)
 			}
 			if strings.Contains(line, s) {
-				return line
+				return line, nil
 			}
 		case <-timeout:
-			c.t.Fatalf("callbackd did not log %q within 30s", s)
+			return "", fmt.Errorf("callbackd did not log %q within 30s", s)
 		}
 	}
 }

@@ -1,0 +1,66 @@
+package callbackd
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"sort"
+	"time"
+)
+
+// Node is one callbackd process as the store that several processes share
+// knows it. Nodes publish themselves with a heartbeat, so that an operator
+// (and every node) can see which nodes are alive and which configuration
+// each one runs.
+type Node struct {
+	// ID names the node; it is also the owner of its dispatcher leases.
+	ID string
+	// Addr is where the node serves its API (its public URL).
+	Addr string
+	// Config is the Fingerprint of the configuration in force.
+	Config string
+	// StartedAt is when the node started; SeenAt its last heartbeat.
+	StartedAt time.Time
+	SeenAt    time.Time
+}
+
+// NodeRegistry is implemented by stores that several nodes share (the
+// PostgreSQL store). A single-node store (SQLite) has no use for it.
+type NodeRegistry interface {
+	// Heartbeat records n (keyed by n.ID) as alive at n.SeenAt, forgets
+	// nodes not seen for a day, and returns every node it knows, the
+	// caller included, by id. Returns SERVICE_UNAVAILABLE when the store
+	// cannot be reached.
+	Heartbeat(ctx context.Context, n Node) ([]Node, error)
+	// Leave removes a node that stops cleanly.
+	Leave(ctx context.Context, id string) error
+}
+
+// nodeLocalSections are the sections that may differ between nodes of one
+// deployment without changing what clients see: each node's address,
+// database credentials and dispatcher tuning. The Fingerprint leaves them
+// out, so that it only tells apart configurations that behave differently.
+var nodeLocalSections = map[string]bool{"server": true, "storage": true, "dispatcher": true}
+
+// fingerprint hashes the options of the sections every node must share,
+// in a canonical order (sections by name, options by key), so that two
+// files that differ only in layout, comments or order get the same value.
+func fingerprint(sections []Section) string {
+	var shared []Section
+	for _, s := range sections {
+		if !nodeLocalSections[s.Name] {
+			shared = append(shared, s)
+		}
+	}
+	sort.SliceStable(shared, func(i, j int) bool { return shared[i].Name < shared[j].Name })
+	h := sha256.New()
+	for _, s := range shared {
+		keys := append([]KeyValue(nil), s.Keys...)
+		sort.SliceStable(keys, func(i, j int) bool { return keys[i].Key < keys[j].Key })
+		h.Write([]byte("[" + s.Name + "]\x00"))
+		for _, kv := range keys {
+			h.Write([]byte(kv.Key + "\x00" + kv.Value + "\x00"))
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil))[:12]
+}
