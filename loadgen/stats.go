@@ -20,7 +20,9 @@ func Percentile(sorted []time.Duration, p float64) time.Duration {
 	if n == 0 {
 		return 0
 	}
-	rank := int(math.Ceil(p / 100 * float64(n)))
+	// The epsilon keeps float error from pushing an exact rank up one:
+	// 99.9/100*1000 is 999.0000000000001.
+	rank := int(math.Ceil(p*float64(n)/100 - 1e-9))
 	rank = min(max(rank, 1), n)
 	return sorted[rank-1]
 }
