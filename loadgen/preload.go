@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -16,7 +15,7 @@ import (
 // preloadHTTP creates n scheduled callbacks over HTTP with the run's
 // connections, puts them in the pool, and fails on the first refusal: a
 // preload that does not load would make every later figure a lie.
-func preloadHTTP(ctx context.Context, o *Options, hc *http.Client, p *pool, n int, w io.Writer) (time.Duration, error) {
+func preloadHTTP(ctx context.Context, o *Options, p *pool, n int, w io.Writer) (time.Duration, error) {
 	start := timer.Now()
 	var next, done atomic.Int64
 	var firstErr error
@@ -25,11 +24,12 @@ func preloadHTTP(ctx context.Context, o *Options, hc *http.Client, p *pool, n in
 	defer stop()
 	var wg sync.WaitGroup
 	for k := range o.Connections {
-		c := newClient(o, hc, p, uint64(start.UnixNano())^uint64(k)<<32)
+		c := newClient(o, p, uint64(start.UnixNano())^uint64(k)<<32)
 		c.keepIDs = false // preloaded callbacks are not the run's measured ones
 		wg.Go(func() {
+			defer c.conn.close()
 			for ctx.Err() == nil && next.Add(1) <= int64(n) {
-				if fail := c.start(ctx, OpStart, c.desired()); fail != nil {
+				if fail := c.start(OpStart, c.desired()); fail != nil {
 					once.Do(func() { firstErr = fmt.Errorf("start refused: %+v", *fail) })
 					return
 				}

@@ -12,7 +12,6 @@ import (
 	"net/url"
 	"os"
 	"strconv"
-	"strings"
 	"syscall"
 	"time"
 
@@ -29,11 +28,11 @@ const (
 	scheduleWindow = 7*24*time.Hour - scheduleAhead
 )
 
-// client sends the requests of one worker.
+// client sends the requests of one worker, on its own connection.
 type client struct {
-	http     *http.Client
-	base     string // {url}/1/service/callback/{service}
-	base2    string // {url}/2/service/callback/{service}
+	conn     conn
+	base     string // {path}/1/service/callback/{service}
+	base2    string // {path}/2/service/callback/{service}
 	days     string
 	clock    callbackd.Clock
 	numbers  *Numbers
@@ -52,11 +51,12 @@ type CreatedID struct {
 	Cancelled bool
 }
 
-func newClient(o *Options, hc *http.Client, p *pool, seed uint64) *client {
-	base := strings.TrimSuffix(o.URL, "/")
+func newClient(o *Options, p *pool, seed uint64) *client {
+	addr, host, prefix, _ := target(o.URL) // checked by Options.check
 	svc := url.PathEscape(o.Service)
 	return &client{
-		http: hc, base: base + "/1/service/callback/" + svc, base2: base + "/2/service/callback/" + svc,
+		conn: conn{addr: addr, host: host, timeout: o.Timeout},
+		base: prefix + "/1/service/callback/" + svc, base2: prefix + "/2/service/callback/" + svc,
 		days: strconv.Itoa(o.AvailDays), clock: o.Clock, numbers: o.Numbers, pool: p,
 		rand: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), keepIDs: o.KeepIDs,
 	}
@@ -70,41 +70,39 @@ func (c *client) desired() string {
 // do sends one request of op and returns what went wrong, or nil for a
 // 200 with the body the op expects. It returns the op actually sent: a
 // reschedule or cancel with no callback to work on becomes a start.
-func (c *client) do(ctx context.Context, op Op) (Op, *ErrorKey) {
+func (c *client) do(op Op) (Op, *ErrorKey) {
 	switch op {
 	case OpStart:
-		return op, c.start(ctx, op, c.desired())
+		return op, c.start(op, c.desired())
 	case OpStartNow:
-		return op, c.start(ctx, op, "")
+		return op, c.start(op, "")
 	case OpQuery:
 		number := c.numbers.Next() // unknown: answered [] as fast as a miss can be
 		if cb, ok := c.pool.peek(c.rand); ok {
 			number = cb.number
 		}
-		res, fail := c.send(ctx, http.MethodGet, c.base+"?_customer_number="+number, "")
-		return op, c.drain(res, fail)
+		_, fail := c.send(http.MethodGet, c.base+"?_customer_number="+number, "")
+		return op, fail
 	case OpAvail1:
 		start := url.QueryEscape(callbackd.FormatTime(c.clock.Now()))
-		res, fail := c.send(ctx, http.MethodGet, c.base+"/availability?start="+start+"&number-of-days="+c.days, "")
-		return op, c.drain(res, fail)
+		_, fail := c.send(http.MethodGet, c.base+"/availability?start="+start+"&number-of-days="+c.days, "")
+		return op, fail
 	case OpAvail2:
 		start := url.QueryEscape(callbackd.FormatTime(c.clock.Now()))
-		res, fail := c.send(ctx, http.MethodGet, c.base2+"/availability?start="+start+"&number-of-days="+c.days+"&report-busy=true", "")
-		return op, c.drain(res, fail)
+		_, fail := c.send(http.MethodGet, c.base2+"/availability?start="+start+"&number-of-days="+c.days+"&report-busy=true", "")
+		return op, fail
 	case OpReschedule, OpCancel:
 		cb, ok := c.pool.take(c.rand)
 		if !ok {
 			c.fallback++
-			return OpStart, c.start(ctx, OpStart, c.desired())
+			return OpStart, c.start(OpStart, c.desired())
 		}
 		if op == OpReschedule {
-			res, fail := c.send(ctx, http.MethodPut, c.base+"/"+url.PathEscape(cb.id), `{"_new_desired_time":"`+c.desired()+`"}`)
-			fail = c.drain(res, fail)
+			_, fail := c.send(http.MethodPut, c.base+"/"+url.PathEscape(cb.id), `{"_new_desired_time":"`+c.desired()+`"}`)
 			c.pool.put(cb) // still scheduled, whatever the answer
 			return op, fail
 		}
-		res, fail := c.send(ctx, http.MethodDelete, c.base+"/"+url.PathEscape(cb.id), "")
-		fail = c.drain(res, fail)
+		_, fail := c.send(http.MethodDelete, c.base+"/"+url.PathEscape(cb.id), "")
 		if fail == nil && c.keepIDs {
 			c.created = append(c.created, CreatedID{ID: cb.id, Op: OpCancel, Cancelled: true})
 		}
@@ -115,27 +113,22 @@ func (c *client) do(ctx context.Context, op Op) (Op, *ErrorKey) {
 
 // start sends a Start-Callback; a scheduled one that succeeds joins the
 // pool.
-func (c *client) start(ctx context.Context, op Op, desired string) *ErrorKey {
+func (c *client) start(op Op, desired string) *ErrorKey {
 	number := c.numbers.Next()
 	body := `{"_customer_number":"` + number + `","usr_source":"bench"}`
 	if desired != "" {
 		body = `{"_customer_number":"` + number + `","_desired_time":"` + desired + `","usr_source":"bench"}`
 	}
-	res, fail := c.send(ctx, http.MethodPost, c.base, body)
+	res, fail := c.send(http.MethodPost, c.base, body)
 	if fail != nil {
 		return fail
-	}
-	defer res.Body.Close()
-	if res.StatusCode != http.StatusOK {
-		return errorOf(res)
 	}
 	var ok struct {
 		ID string `json:"_id"`
 	}
-	if err := json.NewDecoder(io.LimitReader(res.Body, 1<<20)).Decode(&ok); err != nil || ok.ID == "" {
-		return &ErrorKey{Status: res.StatusCode, Transport: "200 without an _id"}
+	if err := json.Unmarshal(res, &ok); err != nil || ok.ID == "" {
+		return &ErrorKey{Status: http.StatusOK, Transport: "200 without an _id"}
 	}
-	_, _ = io.Copy(io.Discard, res.Body)
 	if desired != "" {
 		c.pool.put(created{id: ok.ID, number: number})
 	}
@@ -145,54 +138,25 @@ func (c *client) start(ctx context.Context, op Op, desired string) *ErrorKey {
 	return nil
 }
 
-func (c *client) send(ctx context.Context, method, url, body string) (*http.Response, *ErrorKey) {
-	var rd io.Reader
-	if body != "" {
-		rd = strings.NewReader(body)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, url, rd)
-	if err != nil {
-		return nil, &ErrorKey{Transport: err.Error()}
-	}
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	res, err := c.http.Do(req)
+// send returns the body of a 200, or what went wrong: the status with the
+// spec's code and phrase from the error body, or the transport's failure.
+func (c *client) send(method, path, body string) ([]byte, *ErrorKey) {
+	status, res, err := c.conn.roundTrip(method, path, body)
 	if err != nil {
 		return nil, &ErrorKey{Transport: transportError(err)}
 	}
+	if status != http.StatusOK {
+		k := &ErrorKey{Status: status}
+		var e struct {
+			Code   int    `json:"code"`
+			Phrase string `json:"phrase"`
+		}
+		if json.Unmarshal(res, &e) == nil {
+			k.Code, k.Phrase = e.Code, e.Phrase
+		}
+		return nil, k
+	}
 	return res, nil
-}
-
-// drain reads and closes the body (so the connection is reused) and turns
-// a non-200 answer into its error.
-func (c *client) drain(res *http.Response, fail *ErrorKey) *ErrorKey {
-	if fail != nil {
-		return fail
-	}
-	defer res.Body.Close()
-	if res.StatusCode != http.StatusOK {
-		return errorOf(res)
-	}
-	if _, err := io.Copy(io.Discard, res.Body); err != nil {
-		return &ErrorKey{Status: res.StatusCode, Transport: transportError(err)}
-	}
-	return nil
-}
-
-// errorOf reads the spec's error body (code, phrase) of a refused request.
-func errorOf(res *http.Response) *ErrorKey {
-	k := &ErrorKey{Status: res.StatusCode}
-	var body struct {
-		Code   int    `json:"code"`
-		Phrase string `json:"phrase"`
-	}
-	b, _ := io.ReadAll(io.LimitReader(res.Body, 1<<20))
-	_, _ = io.Copy(io.Discard, res.Body)
-	if json.Unmarshal(b, &body) == nil {
-		k.Code, k.Phrase = body.Code, body.Phrase
-	}
-	return k
 }
 
 // transportError names a failure without its addresses, so that failures
@@ -202,8 +166,6 @@ func transportError(err error) string {
 	switch {
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, os.ErrDeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
 		return "timeout"
-	case errors.Is(err, context.Canceled):
-		return "cancelled"
 	case errors.Is(err, syscall.ECONNREFUSED):
 		return "connection refused"
 	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -84,6 +83,9 @@ func (o *Options) check() error {
 	case o.AvailDays < 1 || o.AvailDays > 7:
 		return fmt.Errorf("availability days %d: must be 1-7", o.AvailDays)
 	}
+	if _, _, _, err := target(o.URL); err != nil {
+		return err
+	}
 	if len(o.Mix.cycle()) == 0 {
 		return errors.New("empty mix")
 	}
@@ -99,34 +101,17 @@ func (o *Options) check() error {
 	return nil
 }
 
-// httpClient keeps one connection per worker alive.
-func httpClient(conns int, timeout time.Duration) *http.Client {
-	return &http.Client{
-		Timeout: timeout,
-		Transport: &http.Transport{
-			Proxy:               nil,
-			MaxIdleConns:        conns,
-			MaxIdleConnsPerHost: conns,
-			MaxConnsPerHost:     conns,
-			IdleConnTimeout:     90 * time.Second,
-			DisableCompression:  true,
-		},
-	}
-}
-
 // Run sends the load and reports what the service answered. Cancelling
 // ctx stops sending; requests in flight finish and are counted.
 func Run(ctx context.Context, o Options) (*Result, error) {
 	if err := o.check(); err != nil {
 		return nil, err
 	}
-	hc := httpClient(o.Connections, o.Timeout)
-	defer hc.CloseIdleConnections()
 	p := &pool{limit: poolLimit}
 	r := &Result{Label: o.Label, URL: o.URL, Service: o.Service, Mix: o.Mix.String(), Connections: o.Connections, Rate: o.Rate}
 	if n := o.Preload; n > 0 || o.Mix.usesPool() && o.Pool > 0 {
 		n = max(n, o.Pool)
-		took, err := preloadHTTP(ctx, &o, hc, p, n, o.Progress)
+		took, err := preloadHTTP(ctx, &o, p, n, o.Progress)
 		if err != nil {
 			return nil, fmt.Errorf("creating %d callbacks before the run: %w", n, err)
 		}
@@ -142,12 +127,12 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	clients := make([]*client, o.Connections)
 	start := timer.Now()
 	stopProgress := progress(o.Progress, o.Label, start, &done, &failed)
-	reqCtx := context.WithoutCancel(ctx)
 	var wg sync.WaitGroup
 	for w := range o.Connections {
-		t, c := newTally(), newClient(&o, hc, p, uint64(start.UnixNano())+uint64(w))
+		t, c := newTally(), newClient(&o, p, uint64(start.UnixNano())+uint64(w))
 		tallies[w], clients[w] = t, c
 		wg.Go(func() {
+			defer c.conn.close()
 			for ctx.Err() == nil {
 				i := next.Add(1) - 1
 				if o.Requests > 0 && i >= int64(o.Requests) {
@@ -167,7 +152,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 					}
 					sent = due
 				}
-				op, fail := c.do(reqCtx, cycle[i%int64(len(cycle))])
+				op, fail := c.do(cycle[i%int64(len(cycle))])
 				t.record(op, timer.Now().Sub(sent), fail)
 				done.Add(1)
 				if fail != nil {
