@@ -154,5 +154,16 @@ func startTimed(bin, addr string, args ...string) (*proc, time.Duration, error) 
 // logCommand prints a command as one could paste it (the binary as
 // "callbackd"), so BENCHMARKS.md can quote what ran.
 func logCommand(args []string) {
-	fmt.Fprintf(os.Stderr, "$ %s\n", strings.Join(args, " "))
+	quoted := make([]string, len(args))
+	for i, a := range args {
+		quoted[i] = a
+		if strings.ContainsFunc(a, func(r rune) bool { return !safeInShell(r) }) {
+			quoted[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+		}
+	}
+	fmt.Fprintf(os.Stderr, "$ %s\n", strings.Join(quoted, " "))
+}
+
+func safeInShell(r rune) bool {
+	return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./:=,@+%", r)
 }
