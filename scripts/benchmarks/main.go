@@ -45,16 +45,39 @@ const (
 type workload struct {
 	name string
 	mix  string
+	// conns and requests replace -c and -d when set.
+	conns, requests int
 	// rate is the open-loop target per store (none: closed loop). Such a
 	// run gets 4× the connections, so that at a few milliseconds per
 	// request the connections are not what holds the rate back.
-	rate map[string]float64
+	rate  map[string]float64
+	extra []string
 }
 
 var workloads = []workload{
 	{name: "Start scheduled, as fast as possible", mix: "start=100"},
 	{name: "Mixed (issue 8)", mix: "start=70,query=10,avail2=5,reschedule=10,cancel=5"},
 	{name: "Start scheduled at the target rate", mix: "start=100", rate: map[string]float64{"SQLite": 15000, "PostgreSQL": 10000}},
+	{name: "Availability v2, a week of 5-minute buckets, 1 connection, 1,000 requests", mix: "avail2=1", conns: 1, requests: 1000, extra: []string{"-avail-days", "7"}},
+}
+
+// args are the bench flags of a workload on a store, and its label.
+func (w workload) args(store string, conns int, d time.Duration) (string, []string) {
+	label := w.name
+	if w.conns > 0 {
+		conns = w.conns
+	}
+	if r := w.rate[store]; r > 0 {
+		conns *= 4
+		w.extra = append(w.extra, "-rate", strconv.FormatFloat(r, 'f', 0, 64))
+		label = fmt.Sprintf("%s (%.0f/s open loop, %d connections)", w.name, r, conns)
+	}
+	end := []string{"-d", d.String()}
+	if w.requests > 0 {
+		end = []string{"-n", strconv.Itoa(w.requests), "-d", "0"}
+	}
+	args := append([]string{"-mix", w.mix, "-c", strconv.Itoa(conns)}, end...)
+	return label, append(args, w.extra...)
 }
 
 func main() {
@@ -62,6 +85,7 @@ func main() {
 	conns := flag.Int("c", 64, "connections")
 	pgURL := flag.String("postgres", "postgres://postgres@127.0.0.1:5432/test?sslmode=disable", "PostgreSQL server (a schema "+pgSchema+" is created there and dropped)")
 	scale := flag.Bool("scale", false, "also preload 1,000,000 callbacks into SQLite and measure RSS, restart-to-ready and availability")
+	scalePG := flag.Bool("scale-postgres", false, "the same on PostgreSQL, preloaded over HTTP (as slow as its Start throughput: about 17 minutes at 1,000/s)")
 	scaleN := flag.Int("scale-n", 1_000_000, "callbacks to preload for -scale")
 	flag.Parse()
 	if _, err := os.Stat("go.mod"); err != nil {
@@ -98,7 +122,7 @@ func main() {
 		stores = append(stores, struct{ name, url string }{"PostgreSQL", pg})
 	}
 
-	fmt.Printf("Each run: %d connections, %v against the baseline, then %v against callbackd (`examples/bench.ini`).\n\n", *conns, *d, *d)
+	fmt.Printf("Each run: %d connections and %v unless the workload says otherwise, against the baseline, then the same against callbackd (`examples/bench.ini`).\n\n", *conns, *d)
 	fmt.Println("| store | workload | callbackd req/s | baseline req/s | ratio | p50 ms | p99 ms | p99.9 ms | baseline p99 ms | failed | not sent |")
 	fmt.Println("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
 	for _, st := range stores {
@@ -108,14 +132,8 @@ func main() {
 		}
 		atExit(srv.stop)
 		for _, w := range workloads {
-			c, label := *conns, w.name
-			var rate []string
-			if r := w.rate[st.name]; r > 0 {
-				c, rate = 4**conns, []string{"-rate", strconv.FormatFloat(r, 'f', 0, 64)}
-				label = fmt.Sprintf("%s (%.0f/s open loop, %d connections)", w.name, r, c)
-			}
-			args := append([]string{"bench", "-url", srv.url, "-baseline", base.url, "-mix", w.mix, "-c", strconv.Itoa(c), "-d", d.String(), "-json"}, rate...)
-			rep, err := bench(bin, args...)
+			label, args := w.args(st.name, *conns, *d)
+			rep, err := bench(bin, append([]string{"bench", "-url", srv.url, "-baseline", base.url, "-json"}, args...)...)
 			if err != nil {
 				fail("%s, %s: %v", st.name, w.name, err)
 			}
@@ -127,7 +145,14 @@ func main() {
 	}
 	fmt.Println()
 	if *scale {
-		scaleRun(bin, dir, *scaleN)
+		scaleRun(bin, "SQLite", "sqlite:"+filepath.Join(dir, "scale.db"), filepath.Join(dir, "scale.db"), *scaleN)
+	}
+	if *scalePG {
+		if err := resetSchema(*pgURL, true); err != nil {
+			fail("%v", err)
+		}
+		atExit(func() { _ = resetSchema(*pgURL, false) })
+		scaleRun(bin, "PostgreSQL", pg, "", *scaleN)
 	}
 }
 
@@ -148,42 +173,56 @@ func bench(bin string, args ...string) (*loadgen.Report, error) {
 	return &rep, nil
 }
 
-// scaleRun preloads n callbacks into a new SQLite file through the
-// importer (one transaction per 50,000: over HTTP, one fsync each, a
-// million would take as long as the disk needs for a million fsyncs),
-// then measures start-to-ready, RSS, and a week of availability.
-func scaleRun(bin, dir string, n int) {
-	db := "sqlite:" + filepath.Join(dir, "scale.db")
+// scaleRun preloads n callbacks into a new store, then measures
+// start-to-ready, RSS, a week of availability and the mixed load on the
+// full store. SQLite is preloaded through the importer (25,000 per
+// transaction, before the server starts): over HTTP each Start is one
+// transaction and one fsync, so a million would take as long as the disk
+// needs for a million fsyncs. PostgreSQL has no importer yet, so it is
+// preloaded over HTTP with 64 connections (-scale-postgres), which is as
+// slow as its Start throughput.
+func scaleRun(bin, name, store, file string, n int) {
 	began := time.Now()
-	logCommand([]string{"callbackd", "bench", "-preload", strconv.Itoa(n), "-preload-store", db, "-config", config})
-	cmd := exec.Command(bin, "bench", "-preload", strconv.Itoa(n), "-preload-store", db, "-config", config)
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if err := cmd.Run(); err != nil {
-		fail("preload: %v", err)
-	}
-	preload := time.Since(began)
-	fi, _ := os.Stat(filepath.Join(dir, "scale.db"))
-
 	addr, err := freeAddr()
 	if err != nil {
 		fail("%v", err)
 	}
-	var readies []time.Duration
+	how := "through the importer"
 	var srv *proc
-	for i := range 3 { // the first start after the preload, then two restarts
+	if file != "" {
+		logCommand([]string{"callbackd", "bench", "-preload", strconv.Itoa(n), "-preload-store", store, "-config", config})
+		cmd := exec.Command(bin, "bench", "-preload", strconv.Itoa(n), "-preload-store", store, "-config", config)
+		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+		if err := cmd.Run(); err != nil {
+			fail("preload: %v", err)
+		}
+	} else {
+		how = "over HTTP, 64 connections"
+		if srv, _, err = startTimed(bin, addr, "serve", "-config", config, "-store", store); err != nil {
+			fail("%s: %v", name, err)
+		}
+		atExit(srv.stop)
+		if _, err := bench(bin, "bench", "-url", srv.url, "-preload", strconv.Itoa(n), "-c", "64", "-d", "0", "-json"); err != nil {
+			fail("preload: %v", err)
+		}
+	}
+	preload := time.Since(began)
+
+	var readies []time.Duration
+	for i := range 3 { // a start after the preload, then two restarts
 		if srv != nil {
 			srv.stop()
 		}
 		var ready time.Duration
-		if srv, ready, err = startTimed(bin, addr, "serve", "-config", config, "-store", db); err != nil {
-			fail("scale: %v", err)
+		if srv, ready, err = startTimed(bin, addr, "serve", "-config", config, "-store", store); err != nil {
+			fail("%s: %v", name, err)
 		}
 		atExit(srv.stop)
 		readies = append(readies, ready)
 		fmt.Fprintf(os.Stderr, "start %d: answered after %v\n", i+1, ready)
 	}
 	rssReady, _, _ := srv.rss()
-	rep, err := bench(bin, "bench", "-url", srv.url, "-mix", "avail2=1", "-avail-days", "7", "-c", "1", "-n", "1000", "-json")
+	avail, err := bench(bin, "bench", "-url", srv.url, "-mix", "avail2=1", "-avail-days", "7", "-c", "1", "-n", "1000", "-d", "0", "-json")
 	if err != nil {
 		fail("availability: %v", err)
 	}
@@ -195,16 +234,24 @@ func scaleRun(bin, dir string, n int) {
 	srv.stop()
 	slices.Sort(readies)
 
-	fmt.Printf("Scale, SQLite with %d callbacks scheduled over a week (file %.0f MiB, preloaded through the importer in %.0f s):\n\n", n, float64(fi.Size())/(1<<20), preload.Seconds())
+	size := ""
+	if fi, err := os.Stat(file); file != "" && err == nil {
+		size = fmt.Sprintf(", file %.0f MiB", float64(fi.Size())/(1<<20))
+	}
+	fmt.Printf("Scale, %s with %d callbacks scheduled over a week (preloaded %s in %.0f s%s):\n\n", name, n, how, preload.Seconds(), size)
 	fmt.Println("| measurement | result | target |")
 	fmt.Println("| --- | ---: | ---: |")
 	fmt.Printf("| restart to ready (exec until the first answer), median of 3 | %.0f ms (%.0f-%.0f) | < 2 s |\n", ms(readies[1]), ms(readies[0]), ms(readies[2]))
 	fmt.Printf("| RSS once ready | %.0f MiB | < 300 MB |\n", rssReady)
 	fmt.Printf("| RSS after 1,000 week queries and 10 s of mixed load (peak) | %.0f MiB (%.0f) | < 300 MB |\n", rssAfter, peak)
-	a := rep.Target.All
+	a := avail.Target.All
 	fmt.Printf("| availability v2, 7 days of 5-minute buckets, 1 connection: median | %.2f ms (p99 %.2f, %d failed) | < 2 ms |\n", a.P50, a.P99, a.Failed)
-	m := mixed.Target.All
-	fmt.Printf("| mixed load on the full store, %d connections | %.0f req/s, p99 %.2f ms, %d failed | |\n\n", mixed.Target.Connections, m.PerSec, m.P99, m.Failed)
+	m := mixed.Target
+	fmt.Printf("| mixed load (issue 8) on the full store, %d connections, 10 s | %.0f req/s, p50 %.2f ms, p99 %.2f ms, %d failed | |\n", m.Connections, m.All.PerSec, m.All.P50, m.All.P99, m.All.Failed)
+	for _, op := range m.Ops {
+		fmt.Printf("| &nbsp;&nbsp;%s | %.0f req/s, p50 %.2f ms, p99 %.2f ms, %d failed | |\n", op.Op, op.PerSec, op.P50, op.P99, op.Failed)
+	}
+	fmt.Println()
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
