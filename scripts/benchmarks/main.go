@@ -1,8 +1,10 @@
 // Command benchmarks runs callbackd's load benchmarks in one go and prints
 // the results as Markdown (BENCHMARKS.md quotes them):
 //
-//	go run ./scripts/benchmarks            # throughput: baseline, SQLite, PostgreSQL (~3 min)
-//	go run ./scripts/benchmarks -scale     # and the 1,000,000-callback measurements (~5 more min)
+//	go run ./scripts/benchmarks                   # throughput: baseline, SQLite, PostgreSQL (~3 min)
+//	go run ./scripts/benchmarks -scale            # and the 1,000,000-callback measurements on SQLite (~5 more min)
+//	go run ./scripts/benchmarks -scale-postgres   # the same on PostgreSQL, preloaded over HTTP (~20 min today)
+//	go run ./scripts/benchmarks -load=false -scale  # only the scale part
 //
 // It builds callbackd, starts `callbackd baseline` once, then for each
 // store starts `callbackd serve -config examples/bench.ini` and runs every
@@ -40,6 +42,9 @@ const (
 	config   = "examples/bench.ini"
 	pgSchema = "callbackd_bench"
 )
+
+// store is a store URL and its name in the tables.
+type store struct{ name, url string }
 
 // workload is one line of the throughput table.
 type workload struct {
@@ -84,6 +89,7 @@ func main() {
 	d := flag.Duration("d", 10*time.Second, "duration of each run (baseline and callbackd each)")
 	conns := flag.Int("c", 64, "connections")
 	pgURL := flag.String("postgres", "postgres://postgres@127.0.0.1:5432/test?sslmode=disable", "PostgreSQL server (a schema "+pgSchema+" is created there and dropped)")
+	load := flag.Bool("load", true, "run the throughput table (-load=false: only the scale parts)")
 	scale := flag.Bool("scale", false, "also preload 1,000,000 callbacks into SQLite and measure RSS, restart-to-ready and availability")
 	scalePG := flag.Bool("scale-postgres", false, "the same on PostgreSQL, preloaded over HTTP (as slow as its Start throughput: about 17 minutes at 1,000/s)")
 	scaleN := flag.Int("scale-n", 1_000_000, "callbacks to preload for -scale")
@@ -112,38 +118,19 @@ func main() {
 	}
 	atExit(base.stop)
 
-	stores := []struct{ name, url string }{{"SQLite", "sqlite:" + filepath.Join(dir, "bench.db")}}
+	stores := []store{{"SQLite", "sqlite:" + filepath.Join(dir, "bench.db")}}
 	pg := withSearchPath(*pgURL, pgSchema)
 	if err := resetSchema(*pgURL, true); err != nil {
 		fmt.Fprintf(os.Stderr, "PostgreSQL skipped: %v\n", err)
 		fmt.Printf("PostgreSQL skipped: %v\n\n", err)
 	} else {
 		atExit(func() { _ = resetSchema(*pgURL, false) })
-		stores = append(stores, struct{ name, url string }{"PostgreSQL", pg})
+		stores = append(stores, store{"PostgreSQL", pg})
 	}
 
-	fmt.Printf("Each run: %d connections and %v unless the workload says otherwise, against the baseline, then the same against callbackd (`examples/bench.ini`).\n\n", *conns, *d)
-	fmt.Println("| store | workload | callbackd req/s | baseline req/s | ratio | p50 ms | p99 ms | p99.9 ms | baseline p99 ms | failed | not sent |")
-	fmt.Println("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
-	for _, st := range stores {
-		srv, err := start(bin, "serve", "-config", config, "-listen", "127.0.0.1:0", "-store", st.url)
-		if err != nil {
-			fail("%s: %v", st.name, err)
-		}
-		atExit(srv.stop)
-		for _, w := range workloads {
-			label, args := w.args(st.name, *conns, *d)
-			rep, err := bench(bin, append([]string{"bench", "-url", srv.url, "-baseline", base.url, "-json"}, args...)...)
-			if err != nil {
-				fail("%s, %s: %v", st.name, w.name, err)
-			}
-			t, b := rep.Target, rep.Baseline
-			fmt.Printf("| %s | %s | %.0f | %.0f | %.2f | %.2f | %.2f | %.2f | %.2f | %d | %d |\n",
-				st.name, label, t.All.PerSec, b.All.PerSec, rep.Ratio.Throughput, t.All.P50, t.All.P99, t.All.P999, b.All.P99, t.All.Failed, t.NotSent)
-		}
-		srv.stop()
+	if *load {
+		throughput(bin, base.url, stores, *conns, *d)
 	}
-	fmt.Println()
 	if *scale {
 		scaleRun(bin, "SQLite", "sqlite:"+filepath.Join(dir, "scale.db"), filepath.Join(dir, "scale.db"), *scaleN)
 	}
@@ -154,6 +141,33 @@ func main() {
 		atExit(func() { _ = resetSchema(*pgURL, false) })
 		scaleRun(bin, "PostgreSQL", pg, "", *scaleN)
 	}
+}
+
+// throughput measures every workload on every store against the
+// baseline and prints the table.
+func throughput(bin, baseURL string, stores []store, conns int, d time.Duration) {
+	fmt.Printf("Each run: %d connections and %v unless the workload says otherwise, against the baseline, then the same against callbackd (`examples/bench.ini`).\n\n", conns, d)
+	fmt.Println("| store | workload | callbackd req/s | baseline req/s | ratio | p50 ms | p99 ms | p99.9 ms | baseline p99 ms | failed | not sent |")
+	fmt.Println("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+	for _, st := range stores {
+		srv, err := start(bin, "serve", "-config", config, "-listen", "127.0.0.1:0", "-store", st.url)
+		if err != nil {
+			fail("%s: %v", st.name, err)
+		}
+		atExit(srv.stop)
+		for _, w := range workloads {
+			label, args := w.args(st.name, conns, d)
+			rep, err := bench(bin, append([]string{"bench", "-url", srv.url, "-baseline", baseURL, "-json"}, args...)...)
+			if err != nil {
+				fail("%s, %s: %v", st.name, w.name, err)
+			}
+			t, b := rep.Target, rep.Baseline
+			fmt.Printf("| %s | %s | %.0f | %.0f | %.2f | %.2f | %.2f | %.2f | %.2f | %d | %d |\n",
+				st.name, label, t.All.PerSec, b.All.PerSec, rep.Ratio.Throughput, t.All.P50, t.All.P99, t.All.P999, b.All.P99, t.All.Failed, t.NotSent)
+		}
+		srv.stop()
+	}
+	fmt.Println()
 }
 
 // bench runs `callbackd bench ... -json` (progress passes through to
