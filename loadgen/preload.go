@@ -47,26 +47,10 @@ func preloadHTTP(ctx context.Context, o *Options, p *pool, n int, w io.Writer) (
 
 // progressCount prints, once a second, how far a preload has come.
 func progressCount(w io.Writer, label string, start time.Time, n int64, done *atomic.Int64) func() {
-	if w == nil {
-		return func() {}
-	}
-	stop, finished := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(finished)
-		tick := time.NewTicker(time.Second)
-		defer tick.Stop()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-tick.C:
-				el := timer.Now().Sub(start).Seconds()
-				d := done.Load()
-				fmt.Fprintf(w, "%-9s %5.0fs %9d of %d (%.0f/s)\n", label, el, d, n, float64(d)/el)
-			}
-		}
-	}()
-	return func() { close(stop); <-finished }
+	return everySecond(w, func(now time.Time) string {
+		el, d := now.Sub(start).Seconds(), done.Load()
+		return fmt.Sprintf("%-9s %5.0fs %9d of %d (%.0f/s)", label, el, d, n, float64(d)/el)
+	})
 }
 
 // Importer stores already-validated callbacks in bulk: the server's
@@ -98,6 +82,8 @@ func PreloadImport(ctx context.Context, imp Importer, service string, n int, clo
 	now := clock.Now()
 	start := timer.Now()
 	var next, done atomic.Int64
+	stop := progressCount(w, "preload", start, int64(n), &done)
+	defer stop()
 	errs := make(chan error, runtime.GOMAXPROCS(0))
 	var wg sync.WaitGroup
 	for range cap(errs) {
@@ -120,11 +106,7 @@ func PreloadImport(ctx context.Context, imp Importer, service string, n int, clo
 					errs <- fmt.Errorf("import of callbacks %d-%d: %w", i, i+len(reqs)-1, err)
 					return
 				}
-				d := done.Add(int64(len(reqs)))
-				if w != nil {
-					el := timer.Now().Sub(start).Seconds()
-					fmt.Fprintf(w, "preload   %5.0fs %9d of %d (%.0f/s)\n", el, d, n, float64(d)/el)
-				}
+				done.Add(int64(len(reqs)))
 			}
 		})
 	}

@@ -199,27 +199,34 @@ func sleep(ctx context.Context, d time.Duration) bool {
 // answered in the last second, errors in the last second and in all.
 // The returned func stops it.
 func progress(w io.Writer, label string, start time.Time, done, failed *atomic.Int64) func() {
+	var lastDone, lastFailed int64
+	last := start
+	return everySecond(w, func(now time.Time) string {
+		d, f := done.Load(), failed.Load()
+		rate := float64(d-lastDone) / now.Sub(last).Seconds()
+		lastDone, lastFailed, last = d, f, now
+		return fmt.Sprintf("%-9s %5.0fs %9.0f req/s  errors %d (total %d)", label, now.Sub(start).Seconds(), rate, f-lastFailed, f)
+	})
+}
+
+// everySecond writes line's result to w once a second until the returned
+// func is called; with no w it does nothing.
+func everySecond(w io.Writer, line func(now time.Time) string) func() {
 	if w == nil {
 		return func() {}
 	}
-	stop := make(chan struct{})
-	finished := make(chan struct{})
+	stop, finished := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(finished)
 		tick := time.NewTicker(time.Second)
 		defer tick.Stop()
-		var lastDone, lastFailed int64
-		last := start
 		for {
 			select {
 			case <-stop:
 				return
 			case <-tick.C:
+				fmt.Fprintln(w, line(timer.Now()))
 			}
-			now, d, f := timer.Now(), done.Load(), failed.Load()
-			rate := float64(d-lastDone) / now.Sub(last).Seconds()
-			fmt.Fprintf(w, "%-9s %5.0fs %9.0f req/s  errors %d (total %d)\n", label, now.Sub(start).Seconds(), rate, f-lastFailed, f)
-			lastDone, lastFailed, last = d, f, now
 		}
 	}()
 	return func() { close(stop); <-finished }

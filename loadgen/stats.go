@@ -12,10 +12,10 @@ import (
 // A sample is 8 bytes, so a million requests cost 8 MB: cheap next to
 // the run, and exact numbers make the tool's own tests exact.
 
-// Percentile returns the nearest-rank p-th percentile (0 < p <= 100) of
+// percentile returns the nearest-rank p-th percentile (0 < p <= 100) of
 // ascending samples: the smallest sample that at least p% of the samples
 // are less than or equal to. It returns 0 for no samples.
-func Percentile(sorted []time.Duration, p float64) time.Duration {
+func percentile(sorted []time.Duration, p float64) time.Duration {
 	n := len(sorted)
 	if n == 0 {
 		return 0
@@ -27,17 +27,17 @@ func Percentile(sorted []time.Duration, p float64) time.Duration {
 	return sorted[rank-1]
 }
 
-// Latency summarises a set of samples.
-type Latency struct {
+// latency summarises a set of samples.
+type latency struct {
 	P50, P90, P99, P999, Max time.Duration
 }
 
 // summarise sorts samples in place and reads their percentiles.
-func summarise(samples []time.Duration) Latency {
+func summarise(samples []time.Duration) latency {
 	slices.Sort(samples)
-	l := Latency{
-		P50: Percentile(samples, 50), P90: Percentile(samples, 90),
-		P99: Percentile(samples, 99), P999: Percentile(samples, 99.9),
+	l := latency{
+		P50: percentile(samples, 50), P90: percentile(samples, 90),
+		P99: percentile(samples, 99), P999: percentile(samples, 99.9),
 	}
 	if len(samples) > 0 {
 		l.Max = samples[len(samples)-1]

@@ -30,8 +30,8 @@ func TestPercentileNearestRank(t *testing.T) {
 		{"None", nil, 50, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := Percentile(tc.samples, tc.p); got != tc.want {
-				t.Fatalf("Percentile(p%g of %d) = %v, want %v", tc.p, len(tc.samples), got, tc.want)
+			if got := percentile(tc.samples, tc.p); got != tc.want {
+				t.Fatalf("percentile(p%g of %d) = %v, want %v", tc.p, len(tc.samples), got, tc.want)
 			}
 		})
 	}
@@ -44,7 +44,7 @@ func TestSummariseSortsFirst(t *testing.T) {
 	}
 	rand.New(rand.NewPCG(1, 2)).Shuffle(len(s), func(i, j int) { s[i], s[j] = s[j], s[i] })
 	l := summarise(s)
-	want := Latency{P50: 500 * time.Microsecond, P90: 900 * time.Microsecond, P99: 990 * time.Microsecond,
+	want := latency{P50: 500 * time.Microsecond, P90: 900 * time.Microsecond, P99: 990 * time.Microsecond,
 		P999: 999 * time.Microsecond, Max: 1000 * time.Microsecond}
 	if l != want {
 		t.Fatalf("summarise(shuffled 1..1000 µs) = %+v, want %+v", l, want)
