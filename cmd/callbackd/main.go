@@ -3,8 +3,11 @@
 //	callbackd serve        [-config FILE] [-listen HOST:PORT] [-store URL]
 //	callbackd check-config [-config FILE]
 //	callbackd backup       [-config FILE] [-store URL] FILE
+//	callbackd bench        [-url URL] [-mix op=w,...] [-c N] [-rate R] [-d DUR] [-n N] [-baseline URL] [-json] ...
+//	callbackd baseline     [-listen HOST:PORT]
 //
-// main only parses flags, handles signals and calls package server.
+// main only parses flags, handles signals and calls package server (and
+// package loadgen for bench and baseline).
 package main
 
 import (
@@ -39,7 +42,11 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w, `usage:
   callbackd serve        [-config FILE] [-listen HOST:PORT] [-store URL]
   callbackd check-config [-config FILE]
-  callbackd backup       [-config FILE] [-store URL] FILE`)
+  callbackd backup       [-config FILE] [-store URL] FILE
+  callbackd bench        [-url URL] [-service NAME] [-mix op=w,...] [-c N] [-rate R] [-d DUR] [-n N]
+                         [-baseline URL] [-preload N [-preload-store URL -config FILE]] [-json]
+  callbackd baseline     [-listen HOST:PORT] [-base-path /genesys]
+run "callbackd bench -h" for every bench flag`)
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
@@ -54,6 +61,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return checkConfig(args[1:], stdout, stderr)
 	case "backup":
 		return backup(args[1:], stdout, stderr)
+	case "bench":
+		return bench(args[1:], stdout, stderr)
+	case "baseline":
+		return baseline(args[1:], stderr)
 	case "-h", "-help", "--help", "help":
 		usage(stdout)
 		return 0
