@@ -368,7 +368,14 @@ func whereOf(q callbackd.Query) (string, []any) {
 		where = append(where, "id IN ("+strings.Join(subs, op)+")")
 	}
 	if q.Service != "" {
-		where = append(where, "service = ?")
+		// With lookups, the unary + keeps SQLite's planner off the service
+		// index: otherwise it reads every callback of the service (seconds
+		// with a million) instead of the few the key index names.
+		col := "service"
+		if len(q.Lookups) > 0 {
+			col = "+service"
+		}
+		where = append(where, col+" = ?")
 		args = append(args, q.Service)
 	}
 	if len(q.States) > 0 {
