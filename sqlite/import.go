@@ -10,7 +10,7 @@ import (
 // Import implements callbackd.Importer: one transaction, prepared
 // statements, counters added once per key.
 func (s *Store) Import(ctx context.Context, cbs []*callbackd.Callback) error {
-	return s.writeTx(ctx, func(tx *sql.Tx, d deltas) error {
+	return s.writeTx(ctx, func(ctx context.Context, tx *sql.Tx, d deltas) error {
 		ins, err := tx.PrepareContext(ctx, insertCallback)
 		if err != nil {
 			return translate(err)

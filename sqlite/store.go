@@ -18,6 +18,7 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/callbackd/callbackd"
+	"github.com/callbackd/callbackd/internal/groupcommit"
 	"github.com/callbackd/callbackd/internal/storecodec"
 )
 
@@ -31,6 +32,8 @@ type Store struct {
 	r    *sql.DB // readers
 	// mirror holds the bucket counters in memory.
 	mirror mirror
+	// commits runs every write on w, batching concurrent ones.
+	commits *groupcommit.Queue[*write]
 }
 
 var _ callbackd.Store = (*Store)(nil)
@@ -60,12 +63,15 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	w.SetMaxOpenConns(1)
 	w.SetConnMaxIdleTime(0)
 	s := &Store{path: path, w: w}
+	s.commits = groupcommit.New(groupcommit.Options[*write]{Workers: 1, MaxBatch: maxBatch, Run: s.runBatch})
 	if err := s.migrate(ctx); err != nil {
+		s.commits.Close()
 		w.Close()
 		return nil, err
 	}
 	r, err := sql.Open("sqlite", dsn("query_only(1)"))
 	if err != nil {
+		s.commits.Close()
 		w.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
@@ -78,8 +84,10 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	return s, nil
 }
 
-// Close closes both pools; SQLite checkpoints the WAL on the last close.
+// Close runs the writes already queued, then closes both pools; SQLite
+// checkpoints the WAL on the last close.
 func (s *Store) Close() error {
+	s.commits.Close()
 	var rerr error
 	if s.r != nil {
 		rerr = s.r.Close()
@@ -117,7 +125,7 @@ func (s *Store) migrate(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		err = s.tx(ctx, func(tx *sql.Tx) error {
+		err = s.tx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 			var n int
 			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE version = ?`, version).Scan(&n); err != nil || n > 0 {
 				return err
@@ -135,27 +143,9 @@ func (s *Store) migrate(ctx context.Context) error {
 	return nil
 }
 
-func (s *Store) tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	return s.writeTx(ctx, func(tx *sql.Tx, _ deltas) error { return fn(tx) })
-}
-
-// writeTx runs fn in a write transaction and, once it is committed, applies
-// its changes of mirrored counters.
-func (s *Store) writeTx(ctx context.Context, fn func(tx *sql.Tx, d deltas) error) error {
-	tx, err := s.w.BeginTx(ctx, nil)
-	if err != nil {
-		return translate(err)
-	}
-	d := deltas{}
-	if err := fn(tx, d); err != nil {
-		tx.Rollback()
-		return err
-	}
-	if err := translate(tx.Commit()); err != nil {
-		return err
-	}
-	s.mirror.apply(d)
-	return nil
+// tx is writeTx for writes that change no mirrored counter.
+func (s *Store) tx(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error) error {
+	return s.writeTx(ctx, func(ctx context.Context, tx *sql.Tx, _ deltas) error { return fn(ctx, tx) })
 }
 
 // translate turns driver errors into domain errors by SQLite result code,
@@ -201,7 +191,7 @@ func (s *Store) CreateCallback(ctx context.Context, cb *callbackd.Callback, even
 	if err != nil {
 		return err
 	}
-	return s.writeTx(ctx, func(tx *sql.Tx, d deltas) error {
+	return s.writeTx(ctx, func(ctx context.Context, tx *sql.Tx, d deltas) error {
 		if _, err := tx.ExecContext(ctx, insertCallback, values...); err != nil {
 			return translate(err)
 		}
@@ -272,7 +262,7 @@ func getCallback(ctx context.Context, q queryer, id string) (*callbackd.Callback
 // UpdateCallback implements callbackd.Store.
 func (s *Store) UpdateCallback(ctx context.Context, id string, fn func(cb *callbackd.Callback) ([]callbackd.Event, error)) (*callbackd.Callback, error) {
 	var out *callbackd.Callback
-	err := s.writeTx(ctx, func(tx *sql.Tx, d deltas) error {
+	err := s.writeTx(ctx, func(ctx context.Context, tx *sql.Tx, d deltas) error {
 		cb, err := updateInTx(ctx, tx, d, id, fn)
 		out = cb
 		return err

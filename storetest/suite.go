@@ -64,6 +64,7 @@ func Run(t *testing.T, open Opener) {
 	tests = append(tests, rateTests()...)
 	tests = append(tests, claimTests()...)
 	tests = append(tests, expiryTests()...)
+	tests = append(tests, batchTests()...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := open(t)

@@ -1,0 +1,112 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+
+	"github.com/callbackd/callbackd/internal/groupcommit"
+)
+
+// maxBatch bounds the writes of one transaction. A create costs SQLite
+// about 50 µs of CPU, so a full batch holds the write lock for some ms;
+// far more than a disk's fsync, so larger batches would buy nothing.
+const maxBatch = 256
+
+// write is one caller's work on the writer connection. fn gets the
+// context to run its statements with (the caller's, without its
+// cancellation) and the transaction the batch shares.
+type write struct {
+	fn func(ctx context.Context, tx *sql.Tx, d deltas) error
+	d  deltas
+}
+
+// writeTx runs fn in a write transaction, shared with the other writes
+// queued at the same moment (group commit), and returns once that
+// transaction is durable; then, if fn succeeded, its changes of mirrored
+// counters are applied. fn runs in its own savepoint: its error rolls back
+// its own statements and is returned to this caller alone.
+func (s *Store) writeTx(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx, d deltas) error) error {
+	err := s.commits.Do(ctx, &write{fn: fn})
+	if errors.Is(err, groupcommit.ErrClosed) {
+		return errClosed
+	}
+	return err
+}
+
+var errClosed = errors.New("sqlite: store closed")
+
+// runBatch is the single worker's turn: one IMMEDIATE transaction (the
+// writer connection's _txlock), each write in a savepoint, one COMMIT,
+// then the mirror. A lone write needs no savepoint: its error rolls back
+// the whole transaction, which holds nothing else.
+func (s *Store) runBatch(batch []*groupcommit.Request[*write]) {
+	ctx := context.Background()
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		failAll(batch, translate(err))
+		return
+	}
+	committed := false
+	defer func() {
+		if !committed {
+			_ = tx.Rollback()
+		}
+	}()
+	single := len(batch) == 1
+	for _, r := range batch {
+		w := r.Op
+		w.d = deltas{}
+		if !single {
+			if _, err := tx.ExecContext(ctx, `SAVEPOINT w`); err != nil {
+				failAll(batch, translate(err))
+				return
+			}
+		}
+		r.Err = groupcommit.Call(func() error { return w.fn(r.Context(), tx, w.d) })
+		if single {
+			if r.Err != nil {
+				return // rolled back by the defer
+			}
+			break
+		}
+		if r.Err == nil {
+			_, err = tx.ExecContext(ctx, `RELEASE w`)
+		} else {
+			w.d = nil
+			_, err = tx.ExecContext(ctx, `ROLLBACK TO w; RELEASE w`)
+		}
+		if err != nil {
+			// SQLite rolled the whole transaction back (an I/O error, a
+			// full disk): the earlier writes are gone too.
+			failAll(batch, translate(err))
+			return
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		err = translate(err)
+		for _, r := range batch {
+			if r.Err == nil {
+				r.Err = err
+			}
+		}
+		return
+	}
+	committed = true
+	for _, r := range batch {
+		if r.Err == nil {
+			s.mirror.apply(r.Op.d)
+		}
+	}
+}
+
+// failAll answers every write of a batch that fails as a whole.
+func failAll(batch []*groupcommit.Request[*write], err error) {
+	for _, r := range batch {
+		r.Err = err
+	}
+}
+
+// PendingWrites is the number of writes queued for the next commit, for
+// tests that need a batch to form (storetest) and for metrics.
+func (s *Store) PendingWrites() int { return s.commits.Pending() }
