@@ -17,7 +17,7 @@ const maxBatch = 256
 // context to run its statements with (the caller's, without its
 // cancellation) and the transaction the batch shares.
 type write struct {
-	fn func(ctx context.Context, tx *sql.Tx, d deltas) error
+	fn func(ctx context.Context, tx *wtx, d deltas) error
 	d  deltas
 }
 
@@ -26,7 +26,7 @@ type write struct {
 // transaction is durable; then, if fn succeeded, its changes of mirrored
 // counters are applied. fn runs in its own savepoint: its error rolls back
 // its own statements and is returned to this caller alone.
-func (s *Store) writeTx(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx, d deltas) error) error {
+func (s *Store) writeTx(ctx context.Context, fn func(ctx context.Context, tx *wtx, d deltas) error) error {
 	err := s.commits.Do(ctx, &write{fn: fn})
 	if errors.Is(err, groupcommit.ErrClosed) {
 		return errClosed
@@ -42,11 +42,12 @@ var errClosed = errors.New("sqlite: store closed")
 // the whole transaction, which holds nothing else.
 func (s *Store) runBatch(batch []*groupcommit.Request[*write]) {
 	ctx := context.Background()
-	tx, err := s.w.BeginTx(ctx, nil)
+	sqlTx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		failAll(batch, translate(err))
 		return
 	}
+	tx := &wtx{Tx: sqlTx, prepared: s.prepared, bound: map[string]*sql.Stmt{}}
 	committed := false
 	defer func() {
 		if !committed {
@@ -58,7 +59,7 @@ func (s *Store) runBatch(batch []*groupcommit.Request[*write]) {
 		w := r.Op
 		w.d = deltas{}
 		if !single {
-			if _, err := tx.ExecContext(ctx, `SAVEPOINT w`); err != nil {
+			if _, err := tx.ExecContext(ctx, savepoint); err != nil {
 				failAll(batch, translate(err))
 				return
 			}
@@ -71,10 +72,12 @@ func (s *Store) runBatch(batch []*groupcommit.Request[*write]) {
 			break
 		}
 		if r.Err == nil {
-			_, err = tx.ExecContext(ctx, `RELEASE w`)
+			_, err = tx.ExecContext(ctx, release)
 		} else {
 			w.d = nil
-			_, err = tx.ExecContext(ctx, `ROLLBACK TO w; RELEASE w`)
+			if _, err = tx.ExecContext(ctx, rollbackTo); err == nil {
+				_, err = tx.ExecContext(ctx, release)
+			}
 		}
 		if err != nil {
 			// SQLite rolled the whole transaction back (an I/O error, a

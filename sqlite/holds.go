@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"math"
 
 	"github.com/callbackd/callbackd"
@@ -11,7 +10,7 @@ import (
 // moveHolds releases the holds in before that are not in after and takes
 // those in after that are not in before, refusing to go over a limit. The
 // conditional upsert makes the check and the increment one statement.
-func moveHolds(ctx context.Context, tx *sql.Tx, d deltas, before, after []callbackd.Hold) error {
+func moveHolds(ctx context.Context, tx *wtx, d deltas, before, after []callbackd.Hold) error {
 	kept := make(map[string]bool, len(after))
 	for _, h := range after {
 		kept[h.Key] = true
@@ -20,7 +19,7 @@ func moveHolds(ctx context.Context, tx *sql.Tx, d deltas, before, after []callba
 	for _, h := range before {
 		was[h.Key] = true
 		if !kept[h.Key] && !h.IsRate() {
-			if _, err := tx.ExecContext(ctx, `UPDATE counters SET value = value - 1 WHERE key = ? AND value > 0`, h.Key); err != nil {
+			if _, err := tx.ExecContext(ctx, releaseHold, h.Key); err != nil {
 				return translate(err)
 			}
 			d.add(h.Key, -1)
@@ -38,28 +37,27 @@ func moveHolds(ctx context.Context, tx *sql.Tx, d deltas, before, after []callba
 	return nil
 }
 
-func takeHold(ctx context.Context, tx *sql.Tx, h callbackd.Hold) error {
+func takeHold(ctx context.Context, tx *wtx, h callbackd.Hold) error {
 	limit := h.Limit
 	if limit <= 0 {
 		limit = math.MaxInt32
 	}
 	if h.IsRate() {
 		// The single writer serialises this read-then-insert.
-		if _, err := tx.ExecContext(ctx, `DELETE FROM rate_uses WHERE key = ? AND at <= ?`, h.Key, ms(h.At.Add(-h.Window))); err != nil {
+		if _, err := tx.ExecContext(ctx, pruneRate, h.Key, ms(h.At.Add(-h.Window))); err != nil {
 			return translate(err)
 		}
 		var n int
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM rate_uses WHERE key = ?`, h.Key).Scan(&n); err != nil {
+		if err := tx.QueryRowContext(ctx, countRate, h.Key).Scan(&n); err != nil {
 			return translate(err)
 		}
 		if n >= limit {
 			return &callbackd.LimitError{Key: h.Key, Limit: h.Limit}
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO rate_uses (key, at) VALUES (?, ?)`, h.Key, ms(h.At))
+		_, err := tx.ExecContext(ctx, insertRate, h.Key, ms(h.At))
 		return translate(err)
 	}
-	res, err := tx.ExecContext(ctx, `INSERT INTO counters (key, value) VALUES (?, 1)
-		ON CONFLICT (key) DO UPDATE SET value = value + 1 WHERE value < ?`, h.Key, limit)
+	res, err := tx.ExecContext(ctx, takeHoldSQL, h.Key, limit)
 	if err != nil {
 		return translate(err)
 	}
