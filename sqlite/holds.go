@@ -43,19 +43,21 @@ func takeHold(ctx context.Context, tx *wtx, h callbackd.Hold) error {
 		limit = math.MaxInt32
 	}
 	if h.IsRate() {
-		// The single writer serialises this read-then-insert.
+		// The single writer serialises this count-then-insert, which
+		// inserts only under the limit.
 		if _, err := tx.ExecContext(ctx, pruneRate, h.Key, ms(h.At.Add(-h.Window))); err != nil {
 			return translate(err)
 		}
-		var n int
-		if err := tx.QueryRowContext(ctx, countRate, h.Key).Scan(&n); err != nil {
+		res, err := tx.ExecContext(ctx, takeRate, h.Key, ms(h.At), limit)
+		if err != nil {
 			return translate(err)
 		}
-		if n >= limit {
+		if n, err := res.RowsAffected(); err != nil {
+			return translate(err)
+		} else if n == 0 {
 			return &callbackd.LimitError{Key: h.Key, Limit: h.Limit}
 		}
-		_, err := tx.ExecContext(ctx, insertRate, h.Key, ms(h.At))
-		return translate(err)
+		return nil
 	}
 	res, err := tx.ExecContext(ctx, takeHoldSQL, h.Key, limit)
 	if err != nil {

@@ -21,15 +21,14 @@ const (
 	takeHoldSQL    = `INSERT INTO counters (key, value) VALUES (?, 1)
 		ON CONFLICT (key) DO UPDATE SET value = value + 1 WHERE value < ?`
 	pruneRate  = `DELETE FROM rate_uses WHERE key = ? AND at <= ?`
-	countRate  = `SELECT COUNT(*) FROM rate_uses WHERE key = ?`
-	insertRate = `INSERT INTO rate_uses (key, at) VALUES (?, ?)`
+	takeRate   = `INSERT INTO rate_uses (key, at) SELECT ?1, ?2 WHERE (SELECT COUNT(*) FROM rate_uses WHERE key = ?1) < ?3`
 	savepoint  = `SAVEPOINT w`
 	release    = `RELEASE w`
 	rollbackTo = `ROLLBACK TO w`
 )
 
 var preparedQueries = []string{insertCallback, insertKey, insertEvent, updateCallback, selectCallback,
-	releaseHold, takeHoldSQL, pruneRate, countRate, insertRate, savepoint, release, rollbackTo}
+	releaseHold, takeHoldSQL, pruneRate, takeRate, savepoint, release, rollbackTo}
 
 // prepare prepares preparedQueries on the writer; the store runs it once
 // migrated, before any write.
