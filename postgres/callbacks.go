@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/callbackd/callbackd"
+	"github.com/callbackd/callbackd/internal/groupcommit"
 	"github.com/callbackd/callbackd/internal/storecodec"
 )
 
@@ -67,19 +68,20 @@ func (s *Store) UpdateCallback(ctx context.Context, id string, fn func(cb *callb
 	return o.cb, nil
 }
 
-// insertSteps is the INSERT of a new record. It comes first in its write:
-// a duplicate id fails there.
+// insertSteps is the INSERT of a new record. It comes first in its write,
+// so that a duplicate id is what the write fails for.
 func insertSteps(cb *callbackd.Callback) ([]step, error) {
 	props, holds, err := encodeRecord(cb)
 	if err != nil {
 		return nil, err
 	}
-	return []step{{sql: insertCallback, args: []any{cb.ID, cb.Service, string(cb.State), string(cb.Reason), cb.CustomerNumber,
+	return []step{{sql: insertCallback, check: checkInsert, args: []any{cb.ID, cb.Service, string(cb.State), string(cb.Reason), cb.CustomerNumber,
 		ms(cb.DesiredTime), ms(cb.ExpirationTime), cb.SessionID, cb.SubmitAttempts,
 		ms(cb.CreatedAt), ms(cb.UpdatedAt), props, holds, ms(cb.DueAt), cb.LeaseOwner, ms(cb.LeaseUntil)}}}, nil
 }
 
-const insertCallback = `INSERT INTO callbacks (` + callbackColumns + `) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16)`
+const insertCallback = `INSERT INTO callbacks (` + callbackColumns + `) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16)
+	ON CONFLICT (id) DO NOTHING RETURNING 1`
 
 // updateSteps writes a changed record whose row the transaction has locked.
 func updateSteps(cb *callbackd.Callback) ([]step, error) {
@@ -125,7 +127,8 @@ func (s *Store) ClaimDue(ctx context.Context, q callbackd.ClaimQuery, fn func(cb
 		if err != nil || len(claimed) == 0 {
 			return err
 		}
-		var steps []step
+		p := &pipeline{}
+		var writes []*op
 		var keys []string
 		var events []callbackd.Event
 		for _, cb := range claimed {
@@ -141,30 +144,31 @@ func (s *Store) ClaimDue(ctx context.Context, q callbackd.ClaimQuery, fn func(cb
 			if err != nil {
 				return err
 			}
-			steps = append(steps, st...)
-			steps = append(steps, holdSteps(before, cb.Holds)...)
-			steps = append(steps, keySteps(cb)...)
+			st = append(st, holdSteps(before, cb.Holds)...)
+			writes = append(writes, &op{kind: opUpdate, cb: cb, steps: append(st, keySteps(cb)...)})
 			keys = append(keys, holdKeys(before, cb.Holds)...)
 			events = append(events, evs...)
 		}
-		p := &pipeline{}
 		if len(keys) > 0 {
 			slices.Sort(keys)
 			p.control(lockCounters, slices.Compact(keys))
 		}
-		p.queueSteps(steps)
+		for _, o := range writes {
+			p.write(&groupcommit.Request[*op]{Op: o})
+		}
 		if len(events) > 0 {
 			sql, args, err := insertEvents(events)
 			if err != nil {
 				return err
 			}
-			p.b.Queue(sql, args...)
+			p.control(sql, args...)
 		}
-		if err := tx.Conn().SendBatch(ctx, &p.b).Close(); err != nil {
+		failed, werr, err := p.send(ctx, tx.Conn())
+		if err != nil {
 			return err
 		}
-		if p.full != nil {
-			return &callerError{p.full}
+		if failed >= 0 {
+			return &callerError{werr}
 		}
 		out = claimed
 		return nil

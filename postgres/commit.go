@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -23,10 +24,14 @@ import (
 //  2. run each update's fn on its record (in Go, no round trip);
 //  3. lock every counter row any write of the batch will touch, in key
 //     order, with one upsert;
-//  4. run each write's statements in its own savepoint, one round trip
-//     each (its error rolls back its savepoint, and it alone fails);
+//  4. run the writes, all in one round trip, each in its own savepoint;
+//     a write that fails (its error rolls back to its savepoint) fails
+//     alone, and the writes after it run again;
 //  5. number the events of the successful writes and COMMIT, in one
 //     round trip (see insertEvents).
+//
+// Phases 1 and 3 join the next round trip when they can: a batch of
+// creates is two round trips, however many writes it holds.
 //
 // A batch holds at most one write per callback id (the queue's Key), so
 // that every update's fn sees the latest record.
@@ -106,6 +111,13 @@ func (s *Store) runBatch(batch []*groupcommit.Request[*op]) {
 
 // batchOnce is one attempt at a batch. It sets the outcome of each write
 // that fails alone and returns the error that fails them all, if any.
+//
+// Round trips: a batch of creates takes two (BEGIN, the counter locks and
+// every write; then the events and COMMIT), one with updates three (BEGIN
+// and the records first). Writes go in one round trip each in its own
+// nested savepoint (w0, w1, ...); when one fails, the transaction rolls
+// back to its savepoint, which undoes it and the writes after it (they
+// ran on its half-done changes), and those run again one round trip each.
 func (s *Store) batchOnce(ctx context.Context, batch []*groupcommit.Request[*op]) (err error) {
 	conn, err := s.pool.Acquire(ctx)
 	if err != nil {
@@ -122,8 +134,10 @@ func (s *Store) batchOnce(ctx context.Context, batch []*groupcommit.Request[*op]
 		r.Err = nil
 		r.Op.steps, r.Op.keys = nil, nil
 	}
+	lead := &pipeline{} // what the next round trip starts with
+	lead.control(`BEGIN ISOLATION LEVEL READ COMMITTED`)
 
-	// 1. BEGIN and the records to update.
+	// 1. The records to update, locked in id order, then their fns.
 	var ids []string
 	for _, r := range batch {
 		if r.Op.kind == opUpdate {
@@ -131,11 +145,9 @@ func (s *Store) batchOnce(ctx context.Context, batch []*groupcommit.Request[*op]
 		}
 	}
 	records := map[string]*callbackd.Callback{}
-	b := &pgx.Batch{}
-	b.Queue(`BEGIN ISOLATION LEVEL READ COMMITTED`)
 	if len(ids) > 0 {
 		slices.Sort(ids)
-		b.Queue(`SELECT `+callbackColumns+` FROM callbacks WHERE id = ANY($1) ORDER BY id FOR UPDATE`, ids).Query(func(rows pgx.Rows) error {
+		lead.b.Queue(`SELECT `+callbackColumns+` FROM callbacks WHERE id = ANY($1) ORDER BY id FOR UPDATE`, ids).Query(func(rows pgx.Rows) error {
 			for rows.Next() {
 				cb, err := scanCallback(rows)
 				if err != nil {
@@ -145,83 +157,89 @@ func (s *Store) batchOnce(ctx context.Context, batch []*groupcommit.Request[*op]
 			}
 			return rows.Err()
 		})
-	}
-	// With no update, the counters are known now: lock them in this same
-	// round trip.
-	early := len(ids) == 0
-	if early {
-		for _, r := range batch {
-			r.Err = prepare(r.Op, nil)
+		if err := conn.SendBatch(ctx, &lead.b).Close(); err != nil {
+			return err
 		}
-		queueLockCounters(b, batch)
+		lead = &pipeline{}
 	}
-	if err := conn.SendBatch(ctx, b).Close(); err != nil {
-		return err
-	}
-
-	// 2. The updates' fns, then 3. the counters.
-	if !early {
-		for _, r := range batch {
-			r.Err = prepare(r.Op, records)
-		}
-		b = &pgx.Batch{}
-		if queueLockCounters(b, batch) {
-			if err := conn.SendBatch(ctx, b).Close(); err != nil {
-				return err
-			}
-		}
-	}
-
-	// 4. Each write in its savepoint. A savepoint is released (or rolled
-	// back to) at the start of the next round trip, saving one.
-	single := len(batch) == 1
-	var prefix []string
 	for _, r := range batch {
-		if r.Err != nil || len(r.Op.steps) == 0 {
-			continue
+		r.Err = prepare(r.Op, records)
+	}
+
+	// 2. Every counter the batch touches, locked in key order.
+	queueLockCounters(lead, batch)
+
+	// 3. The writes.
+	var writes []*groupcommit.Request[*op]
+	for _, r := range batch {
+		if r.Err == nil && len(r.Op.steps) > 0 {
+			writes = append(writes, r)
 		}
-		p := &pipeline{}
+	}
+	single := len(batch) == 1
+	var prefix []string // statements the next round trip must start with
+	for i := 0; i < len(writes); {
+		p := lead
+		lead = &pipeline{}
 		for _, sql := range prefix {
 			p.control(sql)
 		}
-		if !single {
-			p.control(`SAVEPOINT w`)
+		prefix = nil
+		optimistic := i == 0 && len(writes) > 1
+		n := 1
+		if optimistic {
+			n = len(writes)
 		}
-		p.queueSteps(r.Op.steps)
-		werr, err := p.send(ctx, conn.Conn())
+		for j, r := range writes[i : i+n] {
+			switch {
+			case optimistic:
+				p.control(`SAVEPOINT w` + strconv.Itoa(j))
+			case !single:
+				p.control(`SAVEPOINT w`)
+			}
+			p.write(r)
+		}
+		failed, werr, err := p.send(ctx, conn.Conn())
 		if err != nil {
 			return err
 		}
+		name := `w`
+		if optimistic {
+			name += strconv.Itoa(failed)
+		}
 		switch {
-		case werr != nil && single:
-			r.Err = werr
+		case failed < 0:
+			if !optimistic && !single {
+				prefix = []string{`RELEASE SAVEPOINT w`}
+			}
+			i += n
+			continue
+		case single:
+			writes[i].Err = werr
 			_, err := conn.Exec(ctx, `ROLLBACK`)
 			return err
-		case werr != nil && conn.Conn().PgConn().TxStatus() == 'E':
+		case conn.Conn().PgConn().TxStatus() == 'E':
 			// The server failed a statement: until the rollback it refuses
 			// everything, even pgx preparing the next round trip's
 			// statements, so roll back now.
-			r.Err = werr
-			prefix = nil
-			if _, err := conn.Exec(ctx, `ROLLBACK TO SAVEPOINT w; RELEASE SAVEPOINT w`); err != nil {
+			if _, err := conn.Exec(ctx, `ROLLBACK TO SAVEPOINT `+name+`; RELEASE SAVEPOINT `+name); err != nil {
 				return err
 			}
-		case werr != nil:
-			r.Err = werr
-			prefix = []string{`ROLLBACK TO SAVEPOINT w`, `RELEASE SAVEPOINT w`}
-		case !single:
-			prefix = []string{`RELEASE SAVEPOINT w`}
+		default:
+			prefix = []string{`ROLLBACK TO SAVEPOINT ` + name, `RELEASE SAVEPOINT ` + name}
 		}
+		writes[i+failed].Err = werr
+		i += failed + 1
 	}
 
-	// 5. Events, in commit order, and COMMIT.
+	// 4. Events, in commit order, and COMMIT.
 	var events []callbackd.Event
 	for _, r := range batch {
 		if r.Err == nil {
 			events = append(events, r.Op.events...)
 		}
 	}
-	p := &pipeline{}
+	p := lead
 	for _, sql := range prefix {
 		p.control(sql)
 	}
@@ -233,7 +251,7 @@ func (s *Store) batchOnce(ctx context.Context, batch []*groupcommit.Request[*op]
 		p.control(sql, args...)
 	}
 	p.commit()
-	if _, err := p.send(ctx, conn.Conn()); err != nil {
+	if _, _, err := p.send(ctx, conn.Conn()); err != nil {
 		return err
 	}
 	return nil
@@ -286,10 +304,10 @@ func prepare(o *op, records map[string]*callbackd.Callback) error {
 	return nil
 }
 
-// queueLockCounters adds to b the statement that locks (creating at 0 when
+// queueLockCounters adds to p the statement that locks (creating at 0 when
 // missing) every counter row the batch's writes touch, in ascending key
-// order. It reports whether there was any.
-func queueLockCounters(b *pgx.Batch, batch []*groupcommit.Request[*op]) bool {
+// order, if there is any.
+func queueLockCounters(p *pipeline, batch []*groupcommit.Request[*op]) {
 	var keys []string
 	for _, r := range batch {
 		if r.Err == nil {
@@ -297,11 +315,10 @@ func queueLockCounters(b *pgx.Batch, batch []*groupcommit.Request[*op]) bool {
 		}
 	}
 	if len(keys) == 0 {
-		return false
+		return
 	}
 	slices.Sort(keys)
-	b.Queue(lockCounters, slices.Compact(keys))
-	return true
+	p.control(lockCounters, slices.Compact(keys))
 }
 
 // lockCounters locks counter rows in the order of $1 (sorted), inserting
@@ -311,79 +328,117 @@ func queueLockCounters(b *pgx.Batch, batch []*groupcommit.Request[*op]) bool {
 const lockCounters = `INSERT INTO counters (key, value) SELECT k, 0 FROM unnest($1::text[]) AS k
 	ON CONFLICT (key) DO UPDATE SET value = counters.value`
 
-// step is one statement of a write. A take returns a row when it took the
-// hold, none when the counter is full.
+// step is one statement of a write. With a check, the statement returns a
+// row when it did its work and none when the write must fail: a take
+// whose counter is full (*callbackd.LimitError), the INSERT of an id that
+// exists (callbackd.ErrConflict). Failing that way rather than with a
+// server error keeps the transaction usable and pgx's prepared statements.
 type step struct {
-	sql  string
-	args []any
-	take *callbackd.Hold
+	sql   string
+	args  []any
+	check stepCheck
+	hold  callbackd.Hold // for checkTake
 }
 
+type stepCheck int
+
+const (
+	checkNone stepCheck = iota
+	checkTake
+	checkInsert
+)
+
 // pipeline is one round trip: control statements, whose failure fails the
-// whole batch, then one write's steps, whose failure fails that write.
+// whole batch, and writes' steps, whose failure fails their write.
 type pipeline struct {
-	b         pgx.Batch
-	controls  int
-	controlOK int
-	full      *callbackd.LimitError
+	b      pgx.Batch
+	queued int // statements queued
+	ok     int // statements answered without a server error, in order
+	writes []pipeWrite
+}
+
+// pipeWrite is one write's statements in a pipeline.
+type pipeWrite struct {
+	from, to int   // statement indices
+	err      error // the first check that failed
 }
 
 func (p *pipeline) control(sql string, args ...any) {
-	p.controls++
-	p.b.Queue(sql, args...).Exec(func(pgconn.CommandTag) error { p.controlOK++; return nil })
+	p.queued++
+	p.b.Queue(sql, args...).Exec(func(pgconn.CommandTag) error { p.ok++; return nil })
 }
 
 // commit queues COMMIT, and checks that the server did commit: COMMIT in
 // a transaction that failed earlier answers ROLLBACK without an error.
 func (p *pipeline) commit() {
-	p.controls++
+	p.queued++
 	p.b.Queue(`COMMIT`).Exec(func(ct pgconn.CommandTag) error {
 		if ct.String() != "COMMIT" {
 			return fmt.Errorf("postgres: COMMIT answered %q", ct.String())
 		}
-		p.controlOK++
+		p.ok++
 		return nil
 	})
 }
 
-// queueSteps adds a write's statements. A full counter is remembered, not
-// returned, so that the remaining statements run (they are rolled back
-// with the savepoint) and pgx keeps its prepared statements.
-func (p *pipeline) queueSteps(steps []step) {
-	for _, st := range steps {
+// write queues a write's steps.
+func (p *pipeline) write(r *groupcommit.Request[*op]) {
+	w := len(p.writes)
+	p.writes = append(p.writes, pipeWrite{from: p.queued})
+	for _, st := range r.Op.steps {
+		p.queued++
 		q := p.b.Queue(st.sql, st.args...)
-		if h := st.take; h != nil {
-			q.QueryRow(func(row pgx.Row) error {
-				var v int64
-				err := row.Scan(&v)
-				if errors.Is(err, pgx.ErrNoRows) {
-					if p.full == nil {
-						p.full = &callbackd.LimitError{Key: h.Key, Limit: h.Limit}
-					}
-					return nil
-				}
-				return err
-			})
+		if st.check == checkNone {
+			q.Exec(func(pgconn.CommandTag) error { p.ok++; return nil })
+			continue
 		}
+		q.QueryRow(func(row pgx.Row) error {
+			var v int64
+			if err := row.Scan(&v); errors.Is(err, pgx.ErrNoRows) {
+				if p.writes[w].err == nil {
+					p.writes[w].err = st.failure(r.Op)
+				}
+			} else if err != nil {
+				return err
+			}
+			p.ok++
+			return nil
+		})
 	}
+	p.writes[w].to = p.queued
 }
 
-// send runs the round trip. batchErr fails the batch: a control statement
-// failed, the connection broke, or the server asked for a retry.
-// writeErr is the write's own failure.
-func (p *pipeline) send(ctx context.Context, conn *pgx.Conn) (writeErr, batchErr error) {
+// failure is the error of a check that found no row.
+func (st step) failure(o *op) error {
+	if st.check == checkInsert {
+		return fmt.Errorf("%w: callback %s exists", callbackd.ErrConflict, o.cb.ID)
+	}
+	return &callbackd.LimitError{Key: st.hold.Key, Limit: st.hold.Limit}
+}
+
+// send runs the round trip. It returns the first write that failed (its
+// index in the pipeline, -1 when none did) and why; batchErr fails the
+// whole batch: a control statement failed, the connection broke, or the
+// server asked for a retry.
+func (p *pipeline) send(ctx context.Context, conn *pgx.Conn) (failed int, werr, batchErr error) {
 	err := conn.SendBatch(ctx, &p.b).Close()
-	if err == nil {
-		if p.full != nil {
-			return p.full, nil
+	for i, w := range p.writes {
+		if w.err != nil {
+			return i, w.err, nil // checks only run before a server error
 		}
-		return nil, nil
+	}
+	if err == nil {
+		return -1, nil, nil
 	}
 	var pe *pgconn.PgError
-	if p.controlOK < p.controls || !errors.As(err, &pe) || retryable(ctx, err) {
-		return nil, err
+	if errors.As(err, &pe) && !retryable(ctx, err) {
+		for i, w := range p.writes {
+			if w.from <= p.ok && p.ok < w.to {
+				return i, translate(ctx, err), nil
+			}
+		}
 	}
-	return translate(ctx, err), nil
+	return -1, nil, err
 }
 
 // PendingWrites is the number of writes queued for the next commit, for

@@ -22,10 +22,13 @@
 // connection, take everything pending (at most 48 writes: each runs in a
 // subtransaction, and past 64 PostgreSQL's per-backend subtransaction cache
 // overflows, which slows every other backend's snapshots) and run it as
-// one READ COMMITTED transaction with one COMMIT (see commit.go). Each
-// write runs in its own SAVEPOINT: its error (a full counter, a duplicate
-// id, a NUL byte, its fn refusing) rolls back that write alone and reaches
-// its caller alone; the others commit. Nobody is answered before the
+// one READ COMMITTED transaction with one COMMIT (see commit.go), in two
+// or three round trips whatever its size. Each write runs in its own
+// SAVEPOINT: its error (a full counter, a duplicate id, a NUL byte, its fn
+// refusing) rolls back that write alone and reaches its caller alone; the
+// others commit. A full counter or an existing id is seen as a statement
+// that returns no row, not as a server error, so the transaction and pgx's
+// prepared statements stay usable. Nobody is answered before the
 // COMMIT is durable, and a failed COMMIT fails every write of the batch. A
 // lone write commits at once; batches grow from the writes that arrive
 // while the committers are busy. ClaimDue (a batch already),

@@ -103,10 +103,10 @@ func holdSteps(before, after []callbackd.Hold) []step {
 			at := h.At.UnixMilli()
 			steps = append(steps,
 				step{sql: pruneRate, args: []any{h.Key, at - h.Window.Milliseconds()}},
-				step{sql: takeRate, args: []any{h.Key, at, limit}, take: &h})
+				step{sql: takeRate, args: []any{h.Key, at, limit}, check: checkTake, hold: h})
 			continue
 		}
-		steps = append(steps, step{sql: takeHold, args: []any{h.Key, limit}, take: &h})
+		steps = append(steps, step{sql: takeHold, args: []any{h.Key, limit}, check: checkTake, hold: h})
 	}
 	return steps
 }
