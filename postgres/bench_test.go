@@ -53,12 +53,6 @@ func BenchmarkCreateConcurrent(b *testing.B) {
 					Lookup:     map[string]string{callbackd.KeyCustomerNumber: number},
 					Holds: []callbackd.Hold{{Key: fmt.Sprintf("slot/svc/%04d", i%2016), Limit: 100000}, {Key: "inqueue/svc/" + number, Limit: 2},
 						{Key: "day/svc/2026-03-02/_customer_number=" + number, Limit: 6, Window: 24 * time.Hour, At: t0}}}
-				if os.Getenv("NORATE") != "" {
-					cb.Holds = cb.Holds[:2]
-				}
-				if os.Getenv("NOHOLDS") != "" {
-					cb.Holds = nil
-				}
 				if err := s.CreateCallback(context.Background(), cb, []callbackd.Event{cb.Accepted(t0, "api")}); err != nil {
 					b.Error(err)
 					return
