@@ -18,9 +18,20 @@ import (
 // re-send formatted differently, still finds the same records and two
 // different strings never collapse into an empty key.
 //
-// It never fails and never panics; it costs one parse.
+// It never fails and never panics; it costs one parse, or none for a
+// number seen just before (see memo.go).
 func Normalize(number, country string) string {
-	if pn, err := parse(number, canonicalCountry(country)); err == nil {
+	country = canonicalCountry(country)
+	if v, ok := normalized.get(number, country); ok {
+		return v
+	}
+	v := normalize(number, country)
+	normalized.put(number, country, v)
+	return v
+}
+
+func normalize(number, country string) string {
+	if pn, err := parse(number, country); err == nil {
 		if e164, ok := formatE164(pn); ok {
 			return e164
 		}

@@ -36,17 +36,24 @@ func TestNormalize(t *testing.T) {
 			if got := Normalize(tt.number, tt.country); got != tt.want {
 				t.Errorf("Normalize(%q, %q) = %q, want %q", tt.number, tt.country, got, tt.want)
 			}
+			if got := Normalize(tt.number, tt.country); got != tt.want {
+				t.Errorf("Normalize(%q, %q) again (remembered) = %q, want %q", tt.number, tt.country, got, tt.want)
+			}
 		})
 	}
 }
 
 // TestNormalizeAgreesWithCheck pins that the key a record is stored under
-// (Check's E164) is the key a later lookup computes (Normalize).
+// (Check's E164) is the key a later lookup computes (Normalize), also
+// when Check left its answer for Normalize to reuse.
 func TestNormalizeAgreesWithCheck(t *testing.T) {
-	for _, number := range []string{"555-546-1206", "+44 20 7946 0958", "1 (900) 555-1234", "111"} {
-		n, _ := Policy{DefaultCountry: "US"}.Check(number)
-		if got := Normalize(number, "US"); got != n.E164 {
-			t.Errorf("Normalize(%q) = %q, Check E164 = %q", number, got, n.E164)
+	for _, number := range []string{"555-546-1206", "+44 20 7946 0958", "1 (900) 555-1234", "111", "\u202a+1 555 546 1206\u202c", "٥٥٥٥٤٦١٢٠٦"} {
+		for _, country := range []string{"US", "us", "FR"} {
+			n, _ := Policy{DefaultCountry: country}.Check(number)
+			fresh := normalize(number, canonicalCountry(country))
+			if got := Normalize(number, country); got != n.E164 || got != fresh {
+				t.Errorf("Normalize(%q, %s) = %q, Check E164 = %q, computed afresh %q", number, country, got, n.E164, fresh)
+			}
 		}
 	}
 }

@@ -143,19 +143,27 @@ func describe(pn *phonenumbers.PhoneNumber, country string) (f facts, ok bool) {
 		}
 	}()
 	f.e164 = phonenumbers.Format(pn, phonenumbers.E164)
-	f.region = regionOf(pn, country)
+	region := phonenumbers.GetRegionCodeForNumber(pn)
+	f.region = regionOf(pn, region, country)
 	f.possible = phonenumbers.IsPossibleNumberWithReason(pn) == phonenumbers.IS_POSSIBLE
-	f.typ = phonenumbers.GetNumberType(pn)
+	// GetNumberType looks the region up again (for +1, trying each of 25
+	// NANP countries) and, without one, answers UNKNOWN: skip it then.
+	if region != "" {
+		f.typ = phonenumbers.GetNumberType(pn)
+	} else {
+		f.typ = phonenumbers.UNKNOWN
+	}
 	f.valid = f.typ != phonenumbers.UNKNOWN
 	return f, true
 }
 
-// regionOf is the region a number belongs to. libphonenumber only names one
-// for valid numbers; for the others (the fictional 555 numbers) the default
-// country is the best answer when it shares the number's calling code.
-func regionOf(pn *phonenumbers.PhoneNumber, country string) string {
-	if r := phonenumbers.GetRegionCodeForNumber(pn); r != "" {
-		return r
+// regionOf is the region a number belongs to, given libphonenumber's
+// answer. It only names one for valid numbers; for the others (the
+// fictional 555 numbers) the default country is the best answer when it
+// shares the number's calling code.
+func regionOf(pn *phonenumbers.PhoneNumber, region, country string) string {
+	if region != "" {
+		return region
 	}
 	if country != "" && phonenumbers.GetCountryCodeForRegion(country) == int(pn.GetCountryCode()) {
 		return country

@@ -81,6 +81,7 @@ func (p Policy) Check(number string) (Number, error) {
 	}
 	if parsed {
 		n.E164, n.Region, n.Type, n.Valid = f.e164, f.region, typeName(f.typ), f.valid
+		normalized.put(number, country, f.e164) // what Normalize would compute
 	}
 
 	if p.DisallowImpossible && (!parsed || !f.possible || !hasOnlyExpectedChars(number)) {

@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/callbackd/callbackd"
+	"github.com/callbackd/callbackd/internal/groupcommit"
 	"github.com/callbackd/callbackd/internal/storecodec"
 )
 
@@ -23,36 +24,19 @@ type querier interface {
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 }
 
-// CreateCallback implements callbackd.Store. The record, its holds, its
-// lookup keys and its events go to the server in one batch inside one
-// transaction: three round trips (BEGIN, batch, COMMIT) however many holds
-// and events there are.
+// CreateCallback implements callbackd.Store. The write joins the next
+// group commit (see commit.go): the record, its holds and its lookup keys
+// go to the server in one round trip inside the batch's transaction, and
+// its events are numbered at the batch's COMMIT.
 func (s *Store) CreateCallback(ctx context.Context, cb *callbackd.Callback, events []callbackd.Event) error {
-	props, holds, err := encodeRecord(cb)
-	if err != nil {
-		return err
-	}
-	return s.inTx(ctx, func(tx pgx.Tx) error {
-		b := &pgx.Batch{}
-		// The row comes first: a duplicate id fails here, before any
-		// counter row is locked.
-		b.Queue(`INSERT INTO callbacks (`+callbackColumns+`) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16)`,
-			cb.ID, cb.Service, string(cb.State), string(cb.Reason), cb.CustomerNumber,
-			ms(cb.DesiredTime), ms(cb.ExpirationTime), cb.SessionID, cb.SubmitAttempts,
-			ms(cb.CreatedAt), ms(cb.UpdatedAt), props, holds, ms(cb.DueAt), cb.LeaseOwner, ms(cb.LeaseUntil))
-		queueHolds(b, nil, cb.Holds)
-		if err := queueSideTables(b, cb, events); err != nil {
-			return err
-		}
-		return tx.SendBatch(ctx, b).Close()
-	})
+	return s.write(ctx, &op{kind: opCreate, cb: cb, events: events})
 }
 
 // GetCallback implements callbackd.Store.
 func (s *Store) GetCallback(ctx context.Context, id string) (*callbackd.Callback, error) {
 	var cb *callbackd.Callback
 	err := s.retry(ctx, func() (err error) {
-		cb, err = getCallback(ctx, s.pool, id, "")
+		cb, err = getCallback(ctx, s.pool, id)
 		return err
 	})
 	if err != nil {
@@ -61,106 +45,130 @@ func (s *Store) GetCallback(ctx context.Context, id string) (*callbackd.Callback
 	return cb, nil
 }
 
-// getCallback reads one record; suffix is "" or " FOR UPDATE".
-func getCallback(ctx context.Context, q querier, id, suffix string) (*callbackd.Callback, error) {
-	cb, err := scanCallback(q.QueryRow(ctx, `SELECT `+callbackColumns+` FROM callbacks WHERE id = $1`+suffix, id))
+// getCallback reads one record.
+func getCallback(ctx context.Context, q querier, id string) (*callbackd.Callback, error) {
+	cb, err := scanCallback(q.QueryRow(ctx, `SELECT `+callbackColumns+` FROM callbacks WHERE id = $1`, id))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, callbackd.ErrNotFound
 	}
 	return cb, err
 }
 
-// UpdateCallback implements callbackd.Store. SELECT ... FOR UPDATE locks
-// the row until COMMIT, so updates of one callback from any node queue
-// behind each other and fn always sees the latest committed record. When
-// the server asks for the transaction to be retried, fn runs again on a
-// freshly read record; it is not told about the discarded attempt.
+// UpdateCallback implements callbackd.Store. The write joins the next
+// group commit, whose transaction reads the record with SELECT ... FOR
+// UPDATE: updates of one callback from any node queue on its row lock and
+// fn always sees the latest committed record. When the batch is run again
+// (the server asked for a retry), fn runs again on a freshly read record;
+// it is not told about the discarded attempt.
 func (s *Store) UpdateCallback(ctx context.Context, id string, fn func(cb *callbackd.Callback) ([]callbackd.Event, error)) (*callbackd.Callback, error) {
-	var out *callbackd.Callback
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		cb, err := getCallback(ctx, tx, id, " FOR UPDATE")
-		if err != nil {
-			return err
-		}
-		if err := updateLocked(ctx, tx, cb, fn); err != nil {
-			return err
-		}
-		out = cb
-		return nil
-	})
+	o := &op{kind: opUpdate, id: id, fn: fn}
+	if err := s.write(ctx, o); err != nil {
+		return nil, err
+	}
+	return o.cb, nil
+}
+
+// insertSteps is the INSERT of a new record. It comes first in its write,
+// so that a duplicate id is what the write fails for.
+func insertSteps(cb *callbackd.Callback) ([]step, error) {
+	props, holds, err := encodeRecord(cb)
 	if err != nil {
 		return nil, err
 	}
-	return out, nil
+	return []step{{sql: insertCallback, check: checkInsert, args: []any{cb.ID, cb.Service, string(cb.State), string(cb.Reason), cb.CustomerNumber,
+		ms(cb.DesiredTime), ms(cb.ExpirationTime), cb.SessionID, cb.SubmitAttempts,
+		ms(cb.CreatedAt), ms(cb.UpdatedAt), props, holds, ms(cb.DueAt), cb.LeaseOwner, ms(cb.LeaseUntil)}}}, nil
 }
 
-// updateLocked runs fn on a record whose row tx has locked and writes the
-// result, its holds and its events in one batch.
-func updateLocked(ctx context.Context, tx pgx.Tx, cb *callbackd.Callback, fn func(cb *callbackd.Callback) ([]callbackd.Event, error)) error {
-	before := slices.Clone(cb.Holds)
-	events, err := fn(cb)
-	if err != nil {
-		return &callerError{err}
-	}
+const insertCallback = `INSERT INTO callbacks (` + callbackColumns + `) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16)
+	ON CONFLICT (id) DO NOTHING RETURNING 1`
+
+// updateSteps writes a changed record whose row the transaction has locked.
+func updateSteps(cb *callbackd.Callback) ([]step, error) {
 	props, holds, err := encodeRecord(cb)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	b := &pgx.Batch{}
-	b.Queue(`UPDATE callbacks SET state=$1, reason=$2, customer_number=$3, desired_time=$4, expiration_time=$5, session_id=$6, submit_attempts=$7, updated_at=$8, properties=$9, holds=$10, due_at=$11, lease_owner=$12, lease_until=$13 WHERE id=$14`,
-		string(cb.State), string(cb.Reason), cb.CustomerNumber, ms(cb.DesiredTime), ms(cb.ExpirationTime),
-		cb.SessionID, cb.SubmitAttempts, ms(cb.UpdatedAt), props, holds, ms(cb.DueAt), cb.LeaseOwner, ms(cb.LeaseUntil), cb.ID)
-	queueHolds(b, before, cb.Holds)
-	if err := queueSideTables(b, cb, events); err != nil {
-		return err
-	}
-	return tx.SendBatch(ctx, b).Close()
+	return []step{{sql: updateCallback, args: []any{string(cb.State), string(cb.Reason), cb.CustomerNumber, ms(cb.DesiredTime), ms(cb.ExpirationTime),
+		cb.SessionID, cb.SubmitAttempts, ms(cb.UpdatedAt), props, holds, ms(cb.DueAt), cb.LeaseOwner, ms(cb.LeaseUntil), cb.ID}}}, nil
 }
 
-// ClaimDue implements callbackd.Store. FOR UPDATE SKIP LOCKED lets several
+const updateCallback = `UPDATE callbacks SET state=$1, reason=$2, customer_number=$3, desired_time=$4, expiration_time=$5, session_id=$6, submit_attempts=$7, updated_at=$8, properties=$9, holds=$10, due_at=$11, lease_owner=$12, lease_until=$13 WHERE id=$14`
+
+// ClaimDue implements callbackd.Store, in its own transaction (not a group
+// commit: it is a batch already). FOR UPDATE SKIP LOCKED lets several
 // nodes claim at once: each locks the due rows it selects, and a row
 // another node holds is skipped rather than waited for, so no callback is
-// claimed twice and no node stalls behind another.
+// claimed twice and no node stalls behind another. Then, as in a group
+// commit, fn runs on every record, the counter rows of all of them are
+// locked in key order, the writes go in one round trip, and the events
+// are numbered just before COMMIT.
 func (s *Store) ClaimDue(ctx context.Context, q callbackd.ClaimQuery, fn func(cb *callbackd.Callback) ([]callbackd.Event, error)) ([]*callbackd.Callback, error) {
+	query := `SELECT ` + callbackColumns + ` FROM callbacks WHERE due_at > 0 AND due_at <= $1 AND lease_until <= $1 AND state IN ('SCHEDULED', 'QUEUED')`
+	order := ` ORDER BY due_at, id LIMIT $2 FOR UPDATE SKIP LOCKED`
+	if q.Expired {
+		query = `SELECT ` + callbackColumns + ` FROM callbacks WHERE expiration_time <= $1 AND lease_until <= $1 AND state <> 'COMPLETED' AND session_id = ''`
+		order = ` ORDER BY expiration_time, id LIMIT $2 FOR UPDATE SKIP LOCKED`
+	}
+	args := []any{ms(q.Now), max(q.Limit, 1)}
+	if q.ID != "" {
+		query += ` AND id = $3`
+		args = append(args, q.ID)
+	}
+	query += order
 	var out []*callbackd.Callback
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		out = nil
-		query := `SELECT ` + callbackColumns + ` FROM callbacks WHERE due_at > 0 AND due_at <= $1 AND lease_until <= $1 AND state IN ('SCHEDULED', 'QUEUED')`
-		order := ` ORDER BY due_at, id LIMIT $2 FOR UPDATE SKIP LOCKED`
-		if q.Expired {
-			query = `SELECT ` + callbackColumns + ` FROM callbacks WHERE expiration_time <= $1 AND lease_until <= $1 AND state <> 'COMPLETED' AND session_id = ''`
-			order = ` ORDER BY expiration_time, id LIMIT $2 FOR UPDATE SKIP LOCKED`
-		}
-		args := []any{ms(q.Now)}
-		if q.ID != "" {
-			query += ` AND id = $3`
-		}
-		query += order
-		args = append(args, max(q.Limit, 1))
-		if q.ID != "" {
-			args = append(args, q.ID)
-		}
 		rows, err := tx.Query(ctx, query, args...)
 		if err != nil {
 			return err
 		}
-		var claimed []*callbackd.Callback
-		for rows.Next() {
-			cb, err := scanCallback(rows)
-			if err != nil {
-				rows.Close()
-				return err
-			}
-			claimed = append(claimed, cb)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
+		claimed, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (*callbackd.Callback, error) { return scanCallback(row) })
+		if err != nil || len(claimed) == 0 {
 			return err
 		}
+		p := &pipeline{}
+		var writes []*op
+		var keys []string
+		var events []callbackd.Event
 		for _, cb := range claimed {
-			if err := updateLocked(ctx, tx, cb, fn); err != nil {
+			before := slices.Clone(cb.Holds)
+			evs, err := fn(cb)
+			if err != nil {
+				return &callerError{err}
+			}
+			if err := checkEvents(evs); err != nil {
+				return &callerError{err}
+			}
+			st, err := updateSteps(cb)
+			if err != nil {
 				return err
 			}
+			st = append(st, holdSteps(before, cb.Holds)...)
+			writes = append(writes, &op{kind: opUpdate, cb: cb, steps: append(st, keySteps(cb)...)})
+			keys = append(keys, holdKeys(before, cb.Holds)...)
+			events = append(events, evs...)
+		}
+		if len(keys) > 0 {
+			slices.Sort(keys)
+			p.control(lockCounters, slices.Compact(keys))
+		}
+		for _, o := range writes {
+			p.write(&groupcommit.Request[*op]{Op: o})
+		}
+		if len(events) > 0 {
+			sql, args, err := insertEvents(events)
+			if err != nil {
+				return err
+			}
+			p.control(sql, args...)
+		}
+		failed, werr, err := p.send(ctx, tx.Conn())
+		if err != nil {
+			return err
+		}
+		if failed >= 0 {
+			return &callerError{werr}
 		}
 		out = claimed
 		return nil

@@ -14,15 +14,53 @@
 // unknown: the store answers SERVICE_UNAVAILABLE and does not retry (a
 // retried create could report a conflict with itself).
 //
-// # Locking
+// # Group commit and locking
 //
-// Transactions run at READ COMMITTED, whatever the database default.
-// UpdateCallback reads the record with SELECT ... FOR UPDATE, so updates of
-// one callback from any node queue on its row lock and fn always sees the
-// latest record. A transaction locks at most one callback row, first (the
-// INSERT of a new one, or the FOR UPDATE), and then counter rows in
-// ascending byte order of their keys; with one global order there is no
-// cycle, hence no deadlock, between any number of nodes.
+// A disk takes about a thousand fsyncs a second. CreateCallback,
+// UpdateCallback and AppendEvents therefore queue their writes
+// (internal/groupcommit), and two committers, each on its own pool
+// connection, take everything pending (at most 48 writes: each runs in a
+// subtransaction, and past 64 PostgreSQL's per-backend subtransaction cache
+// overflows, which slows every other backend's snapshots) and run it as
+// one READ COMMITTED transaction with one COMMIT (see commit.go), in two
+// or three round trips whatever its size. Each write runs in its own
+// SAVEPOINT: its error (a full counter, a duplicate id, a NUL byte, its fn
+// refusing) rolls back that write alone and reaches its caller alone; the
+// others commit. A full counter or an existing id is seen as a statement
+// that returns no row, not as a server error, so the transaction and pgx's
+// prepared statements stay usable. Nobody is answered before the
+// COMMIT is durable, and a failed COMMIT fails every write of the batch. A
+// lone write commits at once; batches grow from the writes that arrive
+// while the committers are busy. ClaimDue (a batch already),
+// PurgeCompleted, SetCounter and migrations keep their own transactions.
+//
+// Deadlocks: every transaction takes its row locks in one global order,
+// callback rows (by id), then counter rows (by key bytes), then the event
+// cursor row; with one order there is no cycle between any number of
+// transactions and nodes. Batching multiplies the locks of a transaction,
+// so a batch does not take them write by write (write A's counter "b",
+// then write B's counter "a" would cross another batch taking "a" then
+// "b"): it first locks the records it updates with one SELECT ... ORDER
+// BY id FOR UPDATE, runs the updates' fns, then locks every counter any of
+// its writes touches with one upsert in key order (lockCounters), and
+// only then runs the writes, which find their locks held. A batch holds
+// at most one write per callback id, so each fn sees the latest record.
+// ClaimDue takes its rows with SKIP LOCKED (it never waits for a row) and
+// its counters in the same sorted step. The one exception is the INSERT
+// of a new callback, which comes after the counters; a new row can only
+// be waited for by a create with the same id, which ids made of UUIDs
+// never are. The tests run crossed holds on three nodes and require zero
+// deadlocks (TestCrossedHoldsAcrossNodes); under the Start-Callback
+// benchmark none was seen (BENCHMARKS.md). A deadlock or serialization
+// failure would re-run the whole batch, each update's fn again on a
+// freshly read record.
+//
+// What batching serialises: counters are row locks held to COMMIT, so
+// batches touching the same counter (a busy slot, a service's throttle
+// windows) commit one after the other, and every transaction that writes
+// events commits one after the other behind the event cursor (below).
+// Two committers let one batch prepare while the other waits for its
+// fsync; more would only queue on those locks.
 //
 // # Time and nodes
 //
@@ -83,11 +121,19 @@
 //
 // # Events
 //
-// Event seq numbers come from an identity column, allocated at INSERT, not
-// at COMMIT. With writers on many connections, an event with a smaller seq
-// may commit after one with a larger seq, so a reader that tails the log
-// with AfterSeq = last seq seen can skip it. The SQLite store, with its
-// single writer, cannot. A tailing consumer should re-read a margin behind
-// its last seq (or wait for older transactions, pg_snapshot_xmin) until
-// the interface offers a commit-ordered cursor.
+// Event seq numbers follow commit order, so a reader tailing the log with
+// AfterSeq = the last seq it saw (GET /1/events, the SSE stream) never
+// skips an event. They are not drawn at INSERT (as from the identity
+// column of schema versions 1-5: a smaller number could then commit after
+// a larger one, and a tailing reader skipped it) but from the one row of
+// event_cursor, by the last statement before COMMIT, which inserts the
+// events of the whole batch (insertEvents). A transaction gets its numbers
+// only once every transaction that got smaller ones has committed or
+// rolled back, and PostgreSQL makes a transaction visible before it
+// releases its locks: a snapshot that shows seq n shows every committed
+// event below n. The price is that event-writing transactions commit one
+// at a time, which group commit makes one lock per batch rather than per
+// event (TestEventSeqFollowsCommitOrder; it fails with the old numbering).
+// Upgrading to schema 6 needs every node on the new binary: an older one
+// inserts events without seq, which schema 6 refuses.
 package postgres

@@ -4,6 +4,8 @@ import (
 	"context"
 	"slices"
 	"strconv"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 
@@ -11,33 +13,74 @@ import (
 	"github.com/callbackd/callbackd/internal/storecodec"
 )
 
-// queueSideTables adds to b the lookup values and the events of a write,
-// so they commit or roll back with the record.
+// keySteps insert the lookup values of a write, so they commit or roll
+// back with the record.
 //
 // Lookup values are inserted in key order with ON CONFLICT DO NOTHING: a
 // value the key already had stays once ("is or was" needs every value, not
 // every write). Only the transaction holding the callback's row writes its
 // keys, so these inserts never wait on another writer.
-func queueSideTables(b *pgx.Batch, cb *callbackd.Callback, events []callbackd.Event) error {
+func keySteps(cb *callbackd.Callback) []step {
 	keys := make([]string, 0, len(cb.Lookup))
-	for k := range cb.Lookup {
-		keys = append(keys, k)
+	for k, v := range cb.Lookup {
+		if v != "" {
+			keys = append(keys, k)
+		}
 	}
 	slices.Sort(keys)
+	steps := make([]step, 0, len(keys))
 	for _, k := range keys {
-		v := cb.Lookup[k]
-		if v == "" {
-			continue
-		}
-		b.Queue(`INSERT INTO callback_keys (key, value, callback_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, k, v, cb.ID)
+		steps = append(steps, step{sql: insertKey, args: []any{k, cb.Lookup[k], cb.ID}})
 	}
-	for _, ev := range events {
-		props, err := storecodec.EncodeProps(ev.Properties)
+	return steps
+}
+
+const insertKey = `INSERT INTO callback_keys (key, value, callback_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`
+
+// insertEvents numbers events in commit order and inserts them: the
+// statement adds their count to the one row of event_cursor and takes
+// their numbers from there. It is the last statement before COMMIT, so
+// the row lock it takes is held only for the COMMIT, and a transaction
+// gets its numbers only after every transaction that got smaller ones has
+// committed (or rolled back) and become visible: PostgreSQL makes a
+// transaction visible before it releases its locks. A reader that has
+// seen seq n therefore sees every committed event numbered below n, and
+// ListEvents(AfterSeq) never skips one. All events of a group commit share
+// one statement, so the cost is one row lock per batch, not per event.
+func insertEvents(events []callbackd.Event) (string, []any, error) {
+	n := len(events)
+	times := make([]int64, n)
+	ids, services, types, from, to, reasons, sources, props, subjects := make([]string, n), make([]string, n), make([]string, n),
+		make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	for i, ev := range events {
+		p, err := storecodec.EncodeProps(ev.Properties)
 		if err != nil {
-			return err
+			return "", nil, err
 		}
-		b.Queue(`INSERT INTO events (time, callback_id, service, type, from_state, to_state, reason, source, properties, subject) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)`,
-			ms(ev.Time), ev.CallbackID, ev.Service, string(ev.Type), string(ev.From), string(ev.To), string(ev.Reason), ev.Source, props, ev.Subject)
+		times[i], ids[i], services[i], types[i] = ms(ev.Time), ev.CallbackID, ev.Service, string(ev.Type)
+		from[i], to[i], reasons[i], sources[i], props[i], subjects[i] = string(ev.From), string(ev.To), string(ev.Reason), ev.Source, p, ev.Subject
+	}
+	return insertEventsSQL, []any{int64(n), times, ids, services, types, from, to, reasons, sources, props, subjects}, nil
+}
+
+const insertEventsSQL = `WITH c AS (UPDATE event_cursor SET last = last + $1 RETURNING last)
+INSERT INTO events (seq, time, callback_id, service, type, from_state, to_state, reason, source, properties, subject)
+SELECT c.last - $1 + e.n, e.time, e.callback_id, e.service, e.type, e.from_state, e.to_state, e.reason, e.source, e.properties, e.subject
+FROM c, unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[])
+	WITH ORDINALITY AS e(time, callback_id, service, type, from_state, to_state, reason, source, properties, subject, n)`
+
+// checkEvents refuses, before they join a batch, events PostgreSQL could
+// not store (a NUL byte or invalid UTF-8 in a text field), with the
+// BAD_PARAMETER the statement's error would have become: events of a
+// batch are inserted together, and one bad value must not fail the
+// neighbours. Properties are JSON, where encoding/json escapes both.
+func checkEvents(events []callbackd.Event) error {
+	for _, ev := range events {
+		for _, v := range [...]string{ev.CallbackID, ev.Service, string(ev.Type), string(ev.From), string(ev.To), string(ev.Reason), ev.Source, ev.Subject} {
+			if !utf8.ValidString(v) || strings.IndexByte(v, 0) >= 0 {
+				return callbackd.BadParameter(nil, "A value contains a character that cannot be stored (NUL or invalid UTF-8)")
+			}
+		}
 	}
 	return nil
 }
@@ -55,24 +98,18 @@ func (s *Store) SetCounter(ctx context.Context, key string, value int) error {
 	})
 }
 
-// AppendEvents implements callbackd.Store.
+// AppendEvents implements callbackd.Store; the events join the next group
+// commit.
 func (s *Store) AppendEvents(ctx context.Context, events []callbackd.Event) error {
-	return s.inTx(ctx, func(tx pgx.Tx) error {
-		b := &pgx.Batch{}
-		if err := queueSideTables(b, &callbackd.Callback{}, events); err != nil {
-			return err
-		}
-		return tx.SendBatch(ctx, b).Close()
-	})
+	if len(events) == 0 {
+		return nil
+	}
+	return s.write(ctx, &op{kind: opAppend, events: events})
 }
 
-// ListEvents implements callbackd.Store.
-//
-// Seq numbers are allocated when an event is inserted, and transactions
-// on several connections commit in any order: an event with a smaller seq
-// can become visible after one with a larger seq. A reader that tails the
-// log with AfterSeq = the last seq it saw can therefore miss an event; see
-// the package documentation.
+// ListEvents implements callbackd.Store. Seq numbers follow commit order
+// (see insertEvents), so a reader that tails the log with AfterSeq = the
+// last seq it saw misses nothing.
 func (s *Store) ListEvents(ctx context.Context, q callbackd.EventQuery) ([]callbackd.Event, error) {
 	query := `SELECT seq, time, callback_id, service, type, from_state, to_state, reason, source, properties FROM events WHERE seq > $1`
 	args := []any{q.AfterSeq}

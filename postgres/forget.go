@@ -55,7 +55,9 @@ func (s *Store) Forget(ctx context.Context, f callbackd.Forget) (map[string]erro
 			released = append(released, cb.Holds...)
 		}
 		b := &pgx.Batch{}
-		queueHolds(b, released, nil)
+		for _, st := range holdSteps(released, nil) { // releases only: nothing to check
+			b.Queue(st.sql, st.args...)
+		}
 		if len(erase) > 0 {
 			b.Queue(`DELETE FROM events WHERE callback_id = ANY($1)`, erase)
 			b.Queue(`DELETE FROM callback_keys WHERE callback_id = ANY($1)`, erase)

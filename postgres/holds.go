@@ -2,12 +2,9 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"math"
 	"slices"
 	"strings"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/callbackd/callbackd"
 )
@@ -38,12 +35,11 @@ type holdOp struct {
 
 // holdOps lists the counter changes that move a record from the holds in
 // before to those in after, as the sqlite store does (release what is no
-// longer held, take what is newly held, duplicates counted each time), but
-// sorted by key bytes. Every transaction that touches counters therefore
-// locks their rows in the same order, after its one callback row, so two
-// transactions on any nodes can never each wait for a row the other holds.
-// The sort is stable, so with two full counters the LimitError names the
-// smaller key rather than the first in after.
+// longer held, take what is newly held, duplicates counted each time),
+// sorted by key bytes. The sort is stable, so with two full counters the
+// LimitError names the smaller key rather than the first in after. (The
+// rows themselves are locked earlier, for the whole transaction at once:
+// see lockCounters.)
 func holdOps(before, after []callbackd.Hold) []holdOp {
 	kept := make(map[string]bool, len(after))
 	for _, h := range after {
@@ -66,52 +62,60 @@ func holdOps(before, after []callbackd.Hold) []holdOp {
 	return ops
 }
 
-// Rate holds: the first statement locks the key's counter row, so that the
-// second, which gets a fresh snapshot under READ COMMITTED, counts every use
-// committed by whoever held the lock before; the count and the insert are
-// then one statement. Old uses are pruned as the window slides.
+// holdKeys are the counter rows the change from before to after touches.
+func holdKeys(before, after []callbackd.Hold) []string {
+	var keys []string
+	for _, op := range holdOps(before, after) {
+		if op.take || !op.hold.IsRate() {
+			keys = append(keys, op.hold.Key)
+		}
+	}
+	return keys
+}
+
+// Rate holds: the counter row of the key, locked before (lockCounters),
+// serialises the uses of one key, so that the count, on a fresh snapshot
+// under READ COMMITTED, sees every use committed by whoever held the lock
+// before, and the uses of earlier writes of the same transaction; the
+// count and the insert are then one statement. Old uses are pruned as the
+// window slides.
 const (
-	lockRate  = `INSERT INTO counters (key, value) VALUES ($1, 0) ON CONFLICT (key) DO UPDATE SET value = counters.value`
 	pruneRate = `DELETE FROM rate_uses WHERE key = $1 AND at <= $2`
 	takeRate  = `INSERT INTO rate_uses (key, at) SELECT $1, $2
 		WHERE (SELECT COUNT(*) FROM rate_uses WHERE key = $1) < $3 RETURNING 1`
 )
 
-// queueHolds adds the counter changes to b. A take that finds its counter
-// full makes the batch fail with a *callbackd.LimitError, and the caller's
-// transaction rolls back everything, the record included.
-func queueHolds(b *pgx.Batch, before, after []callbackd.Hold) {
+// holdSteps are the statements of the counter changes from before to
+// after. A take that finds its counter full fails the write with a
+// *callbackd.LimitError, and its savepoint rolls back everything it did,
+// the record included.
+func holdSteps(before, after []callbackd.Hold) []step {
+	var steps []step
 	for _, op := range holdOps(before, after) {
+		h := op.hold
 		if !op.take {
-			if !op.hold.IsRate() {
-				b.Queue(releaseHold, op.hold.Key)
-				if !strings.HasPrefix(op.hold.Key, callbackd.SlotCounterPrefix) {
-					b.Queue(dropIfZero, op.hold.Key)
+			if !h.IsRate() {
+				steps = append(steps, step{sql: releaseHold, args: []any{h.Key}})
+				if !strings.HasPrefix(h.Key, callbackd.SlotCounterPrefix) {
+					steps = append(steps, step{sql: dropIfZero, args: []any{h.Key}})
 				}
 			}
 			continue
 		}
-		h := op.hold
 		limit := int64(h.Limit)
 		if limit <= 0 {
 			limit = math.MaxInt64 // unlimited: the WHERE always holds
 		}
-		query, args := takeHold, []any{h.Key, limit}
 		if h.IsRate() {
 			at := h.At.UnixMilli()
-			b.Queue(lockRate, h.Key)
-			b.Queue(pruneRate, h.Key, at-h.Window.Milliseconds())
-			query, args = takeRate, []any{h.Key, at, limit}
+			steps = append(steps,
+				step{sql: pruneRate, args: []any{h.Key, at - h.Window.Milliseconds()}},
+				step{sql: takeRate, args: []any{h.Key, at, limit}, check: checkTake, hold: h})
+			continue
 		}
-		b.Queue(query, args...).QueryRow(func(row pgx.Row) error {
-			var v int64
-			err := row.Scan(&v)
-			if errors.Is(err, pgx.ErrNoRows) {
-				return &callbackd.LimitError{Key: h.Key, Limit: h.Limit}
-			}
-			return err
-		})
+		steps = append(steps, step{sql: takeHold, args: []any{h.Key, limit}, check: checkTake, hold: h})
 	}
+	return steps
 }
 
 // Counters implements callbackd.Store. Keys compare by bytes (the "C"

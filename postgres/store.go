@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/callbackd/callbackd"
+	"github.com/callbackd/callbackd/internal/groupcommit"
 )
 
 // Store is the PostgreSQL implementation of callbackd.Store. Several
@@ -23,6 +24,9 @@ type Store struct {
 	// a deadlock or a connection that failed before use. The lock order
 	// should keep it at zero under READ COMMITTED; the tests check that.
 	retried atomic.Int64
+	// commits batches the writes of CreateCallback, UpdateCallback and
+	// AppendEvents (group commit).
+	commits *groupcommit.Queue[*op]
 }
 
 var _ callbackd.Store = (*Store)(nil)
@@ -74,13 +78,15 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: migrate: %w", err)
 	}
+	s.startCommitters()
 	return s, nil
 }
 
-// Close waits for the connections in use to be released, so that a
-// transaction in flight finishes, then closes them all. Calling it again
-// does nothing.
+// Close runs the writes already queued, waits for the connections in use
+// to be released, so that a transaction in flight finishes, then closes
+// them all. Calling it again does nothing.
 func (s *Store) Close() error {
+	s.commits.Close()
 	s.pool.Close()
 	return nil
 }

@@ -144,6 +144,18 @@ func TestStoreSuite(t *testing.T) {
 	t.Logf("suite took %v", time.Since(start))
 }
 
+func TestStoreSuiteReopen(t *testing.T) {
+	requirePostgres(t)
+	storetest.RunReopen(t, func(t *testing.T) (callbackd.Store, func(t *testing.T) callbackd.Store) {
+		u, _ := freshSchema(t)
+		s, err := Open(context.Background(), u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s, func(t *testing.T) callbackd.Store { return open(t, u) }
+	})
+}
+
 // TestConcurrentOpenMigratesOnce starts six nodes at once on an empty
 // schema: all must open, and each migration must be recorded once.
 func TestConcurrentOpenMigratesOnce(t *testing.T) {

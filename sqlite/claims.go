@@ -29,7 +29,7 @@ func (s *Store) ClaimDue(ctx context.Context, q callbackd.ClaimQuery, fn func(cb
 		}
 	}
 	var out []*callbackd.Callback
-	err := s.writeTx(ctx, func(tx *sql.Tx, d deltas) error {
+	err := s.writeTx(ctx, func(ctx context.Context, tx *wtx, d deltas) error {
 		out = nil
 		query := `SELECT id FROM callbacks INDEXED BY callbacks_due WHERE due_at > 0 AND due_at <= ? AND lease_until <= ? AND state IN ('SCHEDULED', 'QUEUED')`
 		order := ` ORDER BY due_at, id LIMIT ?`
@@ -61,7 +61,7 @@ func (s *Store) ClaimDue(ctx context.Context, q callbackd.ClaimQuery, fn func(cb
 }
 
 // queryIDs runs a query of one id column inside tx.
-func queryIDs(ctx context.Context, tx *sql.Tx, query string, args ...any) ([]string, error) {
+func queryIDs(ctx context.Context, tx *wtx, query string, args ...any) ([]string, error) {
 	rows, err := tx.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, translate(err)
@@ -82,7 +82,7 @@ func queryIDs(ctx context.Context, tx *sql.Tx, query string, args ...any) ([]str
 // callback (ON DELETE CASCADE); events are deleted explicitly.
 func (s *Store) PurgeCompleted(ctx context.Context, before time.Time, limit int) (int, error) {
 	var n int
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(ctx context.Context, tx *wtx) error {
 		ids, err := queryIDs(ctx, tx, `SELECT id FROM callbacks WHERE state = 'COMPLETED' AND updated_at < ? ORDER BY updated_at LIMIT ?`, ms(before), max(limit, 1))
 		if err != nil || len(ids) == 0 {
 			return err

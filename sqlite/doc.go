@@ -12,5 +12,20 @@
 // start with BEGIN IMMEDIATE; reads use a separate pool of read-only
 // connections, which WAL lets run beside the writer.
 //
+// Group commit: a disk takes about a thousand fsyncs a second, so one
+// transaction per write would cap the store there. Writes are queued
+// (internal/groupcommit) and one goroutine runs everything that waits, up
+// to maxBatch writes, in one transaction: each write in its own SAVEPOINT,
+// so that its error (a full counter, a duplicate id, the caller's fn
+// refusing) rolls back that write alone and reaches that caller alone; one
+// COMMIT, one fsync; then every caller is answered. A write later in a
+// batch sees the earlier ones' changes (one connection, one transaction),
+// so limits stay exact. A lone write commits at once: batches come only
+// from writes that arrive while a commit is in flight. A caller whose
+// context ends while its write waits gets ctx.Err() and the write is never
+// run; once taken, a write's statements run to the end (its caller's
+// cancellation does not reach a transaction others share). Close runs the
+// writes already queued before closing the file.
+//
 // Times are stored as UTC unix milliseconds, the API's precision.
 package sqlite

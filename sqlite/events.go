@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"time"
 
 	"github.com/callbackd/callbackd"
@@ -11,7 +10,7 @@ import (
 
 // SetCounter implements callbackd.Store.
 func (s *Store) SetCounter(ctx context.Context, key string, value int) error {
-	return s.writeTx(ctx, func(tx *sql.Tx, d deltas) error {
+	return s.writeTx(ctx, func(ctx context.Context, tx *wtx, d deltas) error {
 		var old int
 		_ = tx.QueryRowContext(ctx, `SELECT value FROM counters WHERE key = ?`, key).Scan(&old)
 		var err error
@@ -27,7 +26,7 @@ func (s *Store) SetCounter(ctx context.Context, key string, value int) error {
 
 // AppendEvents implements callbackd.Store.
 func (s *Store) AppendEvents(ctx context.Context, events []callbackd.Event) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, func(ctx context.Context, tx *wtx) error {
 		return writeSideTables(ctx, tx, &callbackd.Callback{}, events)
 	})
 }

@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 
 	"github.com/callbackd/callbackd"
@@ -14,7 +13,7 @@ import (
 // space in the database file itself.
 func (s *Store) Forget(ctx context.Context, f callbackd.Forget) (map[string]error, error) {
 	var out map[string]error
-	err := s.writeTx(ctx, func(tx *sql.Tx, d deltas) error {
+	err := s.writeTx(ctx, func(ctx context.Context, tx *wtx, d deltas) error {
 		out = make(map[string]error, len(f.IDs))
 		for _, id := range f.IDs {
 			cb, err := getCallback(ctx, tx, id)
@@ -64,7 +63,7 @@ func (s *Store) Forget(ctx context.Context, f callbackd.Forget) (map[string]erro
 
 // eraseCallback erases one callback, its lookup keys (by cascade) and
 // events, and releases its holds.
-func eraseCallback(ctx context.Context, tx *sql.Tx, d deltas, cb *callbackd.Callback) error {
+func eraseCallback(ctx context.Context, tx *wtx, d deltas, cb *callbackd.Callback) error {
 	if err := moveHolds(ctx, tx, d, cb.Holds, nil); err != nil {
 		return err
 	}

@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"math"
 	"strings"
 
@@ -12,7 +11,7 @@ import (
 // moveHolds releases the holds in before that are not in after and takes
 // those in after that are not in before, refusing to go over a limit. The
 // conditional upsert makes the check and the increment one statement.
-func moveHolds(ctx context.Context, tx *sql.Tx, d deltas, before, after []callbackd.Hold) error {
+func moveHolds(ctx context.Context, tx *wtx, d deltas, before, after []callbackd.Hold) error {
 	kept := make(map[string]bool, len(after))
 	for _, h := range after {
 		kept[h.Key] = true
@@ -21,7 +20,7 @@ func moveHolds(ctx context.Context, tx *sql.Tx, d deltas, before, after []callba
 	for _, h := range before {
 		was[h.Key] = true
 		if !kept[h.Key] && !h.IsRate() {
-			if _, err := tx.ExecContext(ctx, `UPDATE counters SET value = value - 1 WHERE key = ? AND value > 0`, h.Key); err != nil {
+			if _, err := tx.ExecContext(ctx, releaseHold, h.Key); err != nil {
 				return translate(err)
 			}
 			if err := dropIfZero(ctx, tx, h.Key); err != nil {
@@ -42,28 +41,29 @@ func moveHolds(ctx context.Context, tx *sql.Tx, d deltas, before, after []callba
 	return nil
 }
 
-func takeHold(ctx context.Context, tx *sql.Tx, h callbackd.Hold) error {
+func takeHold(ctx context.Context, tx *wtx, h callbackd.Hold) error {
 	limit := h.Limit
 	if limit <= 0 {
 		limit = math.MaxInt32
 	}
 	if h.IsRate() {
-		// The single writer serialises this read-then-insert.
-		if _, err := tx.ExecContext(ctx, `DELETE FROM rate_uses WHERE key = ? AND at <= ?`, h.Key, ms(h.At.Add(-h.Window))); err != nil {
+		// The single writer serialises this count-then-insert, which
+		// inserts only under the limit.
+		if _, err := tx.ExecContext(ctx, pruneRate, h.Key, ms(h.At.Add(-h.Window))); err != nil {
 			return translate(err)
 		}
-		var n int
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM rate_uses WHERE key = ?`, h.Key).Scan(&n); err != nil {
+		res, err := tx.ExecContext(ctx, takeRate, h.Key, ms(h.At), limit)
+		if err != nil {
 			return translate(err)
 		}
-		if n >= limit {
+		if n, err := res.RowsAffected(); err != nil {
+			return translate(err)
+		} else if n == 0 {
 			return &callbackd.LimitError{Key: h.Key, Limit: h.Limit}
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO rate_uses (key, at) VALUES (?, ?)`, h.Key, ms(h.At))
-		return translate(err)
+		return nil
 	}
-	res, err := tx.ExecContext(ctx, `INSERT INTO counters (key, value) VALUES (?, 1)
-		ON CONFLICT (key) DO UPDATE SET value = value + 1 WHERE value < ?`, h.Key, limit)
+	res, err := tx.ExecContext(ctx, takeHoldSQL, h.Key, limit)
 	if err != nil {
 		return translate(err)
 	}
@@ -79,7 +79,7 @@ func takeHold(ctx context.Context, tx *sql.Tx, h callbackd.Hold) error {
 // it is a capacity bucket's. Per-customer counters (in-queue checks) name a
 // phone number in their key: keeping them at zero would keep personal data
 // forever.
-func dropIfZero(ctx context.Context, tx *sql.Tx, key string) error {
+func dropIfZero(ctx context.Context, tx *wtx, key string) error {
 	if strings.HasPrefix(key, callbackd.SlotCounterPrefix) {
 		return nil
 	}

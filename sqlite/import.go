@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 
 	"github.com/callbackd/callbackd"
 )
@@ -10,7 +9,7 @@ import (
 // Import implements callbackd.Importer: one transaction, prepared
 // statements, counters added once per key.
 func (s *Store) Import(ctx context.Context, cbs []*callbackd.Callback) error {
-	return s.writeTx(ctx, func(tx *sql.Tx, d deltas) error {
+	return s.writeTx(ctx, func(ctx context.Context, tx *wtx, d deltas) error {
 		ins, err := tx.PrepareContext(ctx, insertCallback)
 		if err != nil {
 			return translate(err)

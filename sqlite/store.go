@@ -18,6 +18,7 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/callbackd/callbackd"
+	"github.com/callbackd/callbackd/internal/groupcommit"
 	"github.com/callbackd/callbackd/internal/storecodec"
 )
 
@@ -28,9 +29,13 @@ var migrations embed.FS
 type Store struct {
 	path string
 	w    *sql.DB // the single writer
-	r    *sql.DB // readers
+	// prepared are the writes' statements, prepared on w.
+	prepared map[string]*sql.Stmt
+	r        *sql.DB // readers
 	// mirror holds the bucket counters in memory.
 	mirror mirror
+	// commits runs every write on w, batching concurrent ones.
+	commits *groupcommit.Queue[*write]
 }
 
 var _ callbackd.Store = (*Store)(nil)
@@ -55,19 +60,29 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		}
 		return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
 	}
-	w, err := sql.Open("sqlite", dsn(""))
+	// Savepoints journal the pages they change; in memory, not in a
+	// temporary file (one write() per page otherwise).
+	w, err := sql.Open("sqlite", dsn("temp_store(MEMORY)"))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
 	w.SetMaxOpenConns(1)
 	w.SetConnMaxIdleTime(0)
 	s := &Store{path: path, w: w}
+	s.commits = groupcommit.New(groupcommit.Options[*write]{Workers: 1, MaxBatch: maxBatch, Run: s.runBatch})
 	if err := s.migrate(ctx); err != nil {
+		s.commits.Close()
+		w.Close()
+		return nil, err
+	}
+	if err := s.prepare(ctx); err != nil {
+		s.commits.Close()
 		w.Close()
 		return nil, err
 	}
 	r, err := sql.Open("sqlite", dsn("query_only(1)"))
 	if err != nil {
+		s.commits.Close()
 		w.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
@@ -80,8 +95,13 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	return s, nil
 }
 
-// Close closes both pools; SQLite checkpoints the WAL on the last close.
+// Close runs the writes already queued, then closes both pools; SQLite
+// checkpoints the WAL on the last close.
 func (s *Store) Close() error {
+	s.commits.Close()
+	for _, st := range s.prepared {
+		st.Close()
+	}
 	var rerr error
 	if s.r != nil {
 		rerr = s.r.Close()
@@ -119,7 +139,7 @@ func (s *Store) migrate(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		err = s.tx(ctx, func(tx *sql.Tx) error {
+		err = s.tx(ctx, func(ctx context.Context, tx *wtx) error {
 			var n int
 			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE version = ?`, version).Scan(&n); err != nil || n > 0 {
 				return err
@@ -137,27 +157,9 @@ func (s *Store) migrate(ctx context.Context) error {
 	return nil
 }
 
-func (s *Store) tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	return s.writeTx(ctx, func(tx *sql.Tx, _ deltas) error { return fn(tx) })
-}
-
-// writeTx runs fn in a write transaction and, once it is committed, applies
-// its changes of mirrored counters.
-func (s *Store) writeTx(ctx context.Context, fn func(tx *sql.Tx, d deltas) error) error {
-	tx, err := s.w.BeginTx(ctx, nil)
-	if err != nil {
-		return translate(err)
-	}
-	d := deltas{}
-	if err := fn(tx, d); err != nil {
-		tx.Rollback()
-		return err
-	}
-	if err := translate(tx.Commit()); err != nil {
-		return err
-	}
-	s.mirror.apply(d)
-	return nil
+// tx is writeTx for writes that change no mirrored counter.
+func (s *Store) tx(ctx context.Context, fn func(ctx context.Context, tx *wtx) error) error {
+	return s.writeTx(ctx, func(ctx context.Context, tx *wtx, _ deltas) error { return fn(ctx, tx) })
 }
 
 // translate turns driver errors into domain errors by SQLite result code,
@@ -203,7 +205,7 @@ func (s *Store) CreateCallback(ctx context.Context, cb *callbackd.Callback, even
 	if err != nil {
 		return err
 	}
-	return s.writeTx(ctx, func(tx *sql.Tx, d deltas) error {
+	return s.writeTx(ctx, func(ctx context.Context, tx *wtx, d deltas) error {
 		if _, err := tx.ExecContext(ctx, insertCallback, values...); err != nil {
 			return translate(err)
 		}
@@ -232,12 +234,12 @@ func (s *Store) countersFromDB(ctx context.Context, from, to string) ([]callback
 	return out, translate(rows.Err())
 }
 
-func writeSideTables(ctx context.Context, tx *sql.Tx, cb *callbackd.Callback, events []callbackd.Event) error {
+func writeSideTables(ctx context.Context, tx *wtx, cb *callbackd.Callback, events []callbackd.Event) error {
 	for k, v := range cb.Lookup {
 		if v == "" {
 			continue
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO callback_keys (key, value, callback_id) VALUES (?,?,?)`, k, v, cb.ID); err != nil {
+		if _, err := tx.ExecContext(ctx, insertKey, k, v, cb.ID); err != nil {
 			return translate(err)
 		}
 	}
@@ -246,7 +248,7 @@ func writeSideTables(ctx context.Context, tx *sql.Tx, cb *callbackd.Callback, ev
 		if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO events (time, callback_id, service, type, from_state, to_state, reason, source, properties, subject) VALUES (?,?,?,?,?,?,?,?,?,?)`,
+		if _, err := tx.ExecContext(ctx, insertEvent,
 			ms(ev.Time), ev.CallbackID, ev.Service, string(ev.Type), string(ev.From), string(ev.To), string(ev.Reason), ev.Source, props, ev.Subject); err != nil {
 			return translate(err)
 		}
@@ -264,7 +266,7 @@ type queryer interface {
 }
 
 func getCallback(ctx context.Context, q queryer, id string) (*callbackd.Callback, error) {
-	cb, err := scanCallback(q.QueryRowContext(ctx, `SELECT `+callbackColumns+` FROM callbacks WHERE id = ?`, id))
+	cb, err := scanCallback(q.QueryRowContext(ctx, selectCallback, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, callbackd.ErrNotFound
 	}
@@ -274,7 +276,7 @@ func getCallback(ctx context.Context, q queryer, id string) (*callbackd.Callback
 // UpdateCallback implements callbackd.Store.
 func (s *Store) UpdateCallback(ctx context.Context, id string, fn func(cb *callbackd.Callback) ([]callbackd.Event, error)) (*callbackd.Callback, error) {
 	var out *callbackd.Callback
-	err := s.writeTx(ctx, func(tx *sql.Tx, d deltas) error {
+	err := s.writeTx(ctx, func(ctx context.Context, tx *wtx, d deltas) error {
 		cb, err := updateInTx(ctx, tx, d, id, fn)
 		out = cb
 		return err
@@ -286,7 +288,7 @@ func (s *Store) UpdateCallback(ctx context.Context, id string, fn func(cb *callb
 }
 
 // updateInTx reads, changes and writes one callback inside tx.
-func updateInTx(ctx context.Context, tx *sql.Tx, d deltas, id string, fn func(cb *callbackd.Callback) ([]callbackd.Event, error)) (*callbackd.Callback, error) {
+func updateInTx(ctx context.Context, tx *wtx, d deltas, id string, fn func(cb *callbackd.Callback) ([]callbackd.Event, error)) (*callbackd.Callback, error) {
 	cb, err := getCallback(ctx, tx, id)
 	if err != nil {
 		return nil, err
@@ -300,10 +302,7 @@ func updateInTx(ctx context.Context, tx *sql.Tx, d deltas, id string, fn func(cb
 	if err != nil {
 		return nil, err
 	}
-	// Every column but the id, in callbackColumns order.
-	if _, err := tx.ExecContext(ctx, `UPDATE callbacks SET service=?, state=?, reason=?, customer_number=?, desired_time=?, expiration_time=?,
-		session_id=?, submit_attempts=?, created_at=?, updated_at=?, properties=?, holds=?, due_at=?, lease_owner=?, lease_until=? WHERE id=?`,
-		append(values[1:], id)...); err != nil {
+	if _, err := tx.ExecContext(ctx, updateCallback, append(values[1:], id)...); err != nil {
 		return nil, translate(err)
 	}
 	if err := moveHolds(ctx, tx, d, before, cb.Holds); err != nil {

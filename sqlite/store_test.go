@@ -26,6 +26,13 @@ func TestStoreSuite(t *testing.T) {
 	})
 }
 
+func TestStoreSuiteReopen(t *testing.T) {
+	storetest.RunReopen(t, func(t *testing.T) (callbackd.Store, func(t *testing.T) callbackd.Store) {
+		path := filepath.Join(t.TempDir(), "reopen.db")
+		return open(t, path), func(t *testing.T) callbackd.Store { return open(t, path) }
+	})
+}
+
 // TestReopenKeepsData checks that a closed and reopened file has every
 // record, and that migrations are not applied twice.
 func TestReopenKeepsData(t *testing.T) {

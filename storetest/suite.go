@@ -66,6 +66,7 @@ func Run(t *testing.T, open Opener) {
 	tests = append(tests, expiryTests()...)
 	tests = append(tests, adminTests()...)
 	tests = append(tests, countTests()...)
+	tests = append(tests, batchTests()...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := open(t)

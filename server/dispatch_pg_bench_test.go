@@ -1,0 +1,136 @@
+package server_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/callbackd/callbackd"
+	"github.com/callbackd/callbackd/server"
+)
+
+// BenchmarkDispatchThroughputPostgreSQL is issue 8's dispatch figure: how
+// many callbacks per second one node hands to a local execution platform
+// from PostgreSQL when a backlog is due at once. 20,000 callbacks are
+// booked through Start-Callback by a node without a dispatcher, all due at
+// the same instant; a second node with a dispatcher then claims, submits
+// and records them. Real clock; run with -benchtime 1x (one run is the
+// measurement).
+func BenchmarkDispatchThroughputPostgreSQL(b *testing.B) {
+	const n = 20_000
+	var received atomic.Int64
+	var mu sync.Mutex
+	var first, last time.Time
+	platform := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		now := time.Now()
+		mu.Lock()
+		if first.IsZero() {
+			first = now
+		}
+		last = now
+		mu.Unlock()
+		received.Add(1)
+		fmt.Fprintf(w, `{"_ors_session_id":"S-%s"}`, r.Header.Get("Idempotency-Key"))
+	}))
+	defer platform.Close()
+	url, app := benchPostgres(b)
+	cfg := filepath.Join(b.TempDir(), "dispatch.ini")
+	config := `
+[dispatcher]
+max_per_second = 0
+batch = 500
+workers = 128
+[service.due]
+_ors = ` + platform.URL + `
+_request_execution_time_buffer = 0
+_max_request_by_time_bucket = 100000
+_enable_in_queue_checking = false
+_disallow_impossible_phone_numbers = false
+_disallow_premium_phone_numbers = false
+_throttle_callbacks_per_service_1 = 0
+_throttle_callbacks_per_service_2 = 0
+_throttle_request_parameters_limit = 0
+`
+	if err := os.WriteFile(cfg, []byte(config), 0o600); err != nil {
+		b.Fatal(err)
+	}
+	open := func(noDispatch bool) *server.Server {
+		srv, err := server.Open(context.Background(), server.Options{ConfigPath: cfg, Listen: "127.0.0.1:0", StoreURL: url,
+			NoDispatch: noDispatch, Clock: callbackd.SystemClock{}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := srv.Start(); err != nil {
+			b.Fatal(err)
+		}
+		return srv
+	}
+
+	// Book the backlog, due in 60 s (past the booking, whatever the load).
+	booker := open(true)
+	due := time.Now().Add(60 * time.Second).Truncate(time.Second)
+	body := []byte(`{"_customer_number":"5551234","_desired_time":"` + callbackd.FormatTime(due) + `"}`)
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range 64 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for next.Add(1) <= n {
+				res, err := client.Post("http://"+booker.Addr()+"/genesys/1/service/callback/due", "application/json", bytes.NewReader(body))
+				if err != nil {
+					b.Error(err)
+					return
+				}
+				out, _ := io.ReadAll(res.Body)
+				res.Body.Close()
+				if res.StatusCode != 200 {
+					b.Errorf("%d %s", res.StatusCode, out)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if err := booker.Shutdown(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	if b.Failed() {
+		return
+	}
+	if wait := time.Until(due); wait < 0 {
+		b.Logf("booking took past the due time by %v", -wait)
+	}
+
+	b.ResetTimer()
+	dispatcher := open(false)
+	defer dispatcher.Shutdown(context.Background())
+	cpu0, pg0 := cpuTime(), backendsCPU(b, url, app)
+	deadline := time.Now().Add(10 * time.Minute)
+	for received.Load() < n {
+		if time.Now().After(deadline) {
+			b.Fatalf("only %d of %d submitted", received.Load(), n)
+		}
+		time.Sleep(50 * time.Millisecond) // waiting for the real-time run
+	}
+	b.StopTimer()
+	cpu, pg := cpuTime()-cpu0, backendsCPU(b, url, app)-pg0
+	mu.Lock()
+	elapsed := last.Sub(first)
+	mu.Unlock()
+	b.ReportMetric(float64(n)/elapsed.Seconds(), "callbacks/s")
+	b.ReportMetric(float64(cpu.Microseconds())/n, "cpu-µs/callback")
+	b.ReportMetric(float64(pg.Microseconds())/n, "pg-cpu-µs/callback")
+	b.ReportMetric(0, "ns/op")
+}
