@@ -73,17 +73,17 @@ func holdKeys(before, after []callbackd.Hold) []string {
 	return keys
 }
 
-// Rate holds: the counter row of the key, locked before (lockCounters),
-// serialises the uses of one key, so that the count, on a fresh snapshot
-// under READ COMMITTED, sees every use committed by whoever held the lock
-// before, and the uses of earlier writes of the same transaction; the
-// count and the insert are then one statement. Old uses are pruned as the
-// window slides.
-const (
-	pruneRate = `DELETE FROM rate_uses WHERE key = $1 AND at <= $2`
-	takeRate  = `INSERT INTO rate_uses (key, at) SELECT $1, $2
-		WHERE (SELECT COUNT(*) FROM rate_uses WHERE key = $1) < $3 RETURNING 1`
-)
+// takeRate records one use of a rate hold unless $3 uses of the key lie in
+// the window (after $4), and prunes the uses that left it. The counter row
+// of the key, locked before (lockCounters), serialises the uses of one
+// key, so that the count, on a fresh snapshot under READ COMMITTED, sees
+// every use committed by whoever held the lock before, and the uses of
+// earlier writes of the same transaction. The count, the insert and the
+// pruning are one statement (the DELETE's effect is not visible to the
+// count, which skips old uses by itself).
+const takeRate = `WITH pruned AS (DELETE FROM rate_uses WHERE key = $1 AND at <= $4)
+	INSERT INTO rate_uses (key, at) SELECT $1, $2
+	WHERE (SELECT COUNT(*) FROM rate_uses WHERE key = $1 AND at > $4) < $3 RETURNING 1`
 
 // holdSteps are the statements of the counter changes from before to
 // after. A take that finds its counter full fails the write with a
@@ -108,9 +108,7 @@ func holdSteps(before, after []callbackd.Hold) []step {
 		}
 		if h.IsRate() {
 			at := h.At.UnixMilli()
-			steps = append(steps,
-				step{sql: pruneRate, args: []any{h.Key, at - h.Window.Milliseconds()}},
-				step{sql: takeRate, args: []any{h.Key, at, limit}, check: checkTake, hold: h})
+			steps = append(steps, step{sql: takeRate, args: []any{h.Key, at, limit, at - h.Window.Milliseconds()}, check: checkTake, hold: h})
 			continue
 		}
 		steps = append(steps, step{sql: takeHold, args: []any{h.Key, limit}, check: checkTake, hold: h})

@@ -49,10 +49,11 @@ func takeHold(ctx context.Context, tx *wtx, h callbackd.Hold) error {
 	if h.IsRate() {
 		// The single writer serialises this count-then-insert, which
 		// inserts only under the limit.
-		if _, err := tx.ExecContext(ctx, pruneRate, h.Key, ms(h.At.Add(-h.Window))); err != nil {
+		since := ms(h.At.Add(-h.Window))
+		if _, err := tx.ExecContext(ctx, pruneRate, h.Key, since); err != nil {
 			return translate(err)
 		}
-		res, err := tx.ExecContext(ctx, takeRate, h.Key, ms(h.At), limit)
+		res, err := tx.ExecContext(ctx, takeRate, h.Key, ms(h.At), limit, since)
 		if err != nil {
 			return translate(err)
 		}

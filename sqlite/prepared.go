@@ -21,7 +21,7 @@ const (
 	takeHoldSQL    = `INSERT INTO counters (key, value) VALUES (?, 1)
 		ON CONFLICT (key) DO UPDATE SET value = value + 1 WHERE value < ?`
 	pruneRate  = `DELETE FROM rate_uses WHERE key = ? AND at <= ?`
-	takeRate   = `INSERT INTO rate_uses (key, at) SELECT ?1, ?2 WHERE (SELECT COUNT(*) FROM rate_uses WHERE key = ?1) < ?3`
+	takeRate   = `INSERT INTO rate_uses (key, at) SELECT ?1, ?2 WHERE (SELECT COUNT(*) FROM rate_uses WHERE key = ?1 AND at > ?4) < ?3`
 	savepoint  = `SAVEPOINT w`
 	release    = `RELEASE w`
 	rollbackTo = `ROLLBACK TO w`
