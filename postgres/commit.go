@@ -444,3 +444,7 @@ func (p *pipeline) send(ctx context.Context, conn *pgx.Conn) (failed int, werr, 
 // PendingWrites is the number of writes queued for the next commit, for
 // tests that need a batch to form (storetest) and for metrics.
 func (s *Store) PendingWrites() int { return s.commits.Pending() }
+
+// Committers is the number of batches that run at once (storetest holds
+// them all to form a batch).
+func (s *Store) Committers() int { return committers }

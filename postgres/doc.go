@@ -77,13 +77,15 @@
 //
 // # Holds
 //
-// A hold is taken with one conditional upsert (INSERT ... ON CONFLICT DO
-// UPDATE ... WHERE value < limit RETURNING value): the row lock and READ
-// COMMITTED's re-check on the latest committed value make check and
-// increment one step across nodes, without SERIALIZABLE. No row back means
-// the counter is full: the store returns *callbackd.LimitError and the
-// whole write is rolled back. A limit <= 0 means unlimited. Counters that
-// drop to zero stay as rows.
+// The transaction first locks every counter row it will touch, creating
+// missing ones at 0 (lockCounters, in key order); a hold is then taken with
+// one conditional UPDATE ... WHERE value < limit RETURNING value: the row
+// lock, granted once any concurrent holder has committed, and READ
+// COMMITTED's fresh snapshot per statement make check and increment one
+// step across nodes, without SERIALIZABLE. No row back means the counter
+// is full: the store returns *callbackd.LimitError and the write is rolled
+// back to its savepoint. A limit <= 0 means unlimited. Counters that drop
+// to zero stay as rows.
 //
 // # Migrations
 //

@@ -9,15 +9,14 @@ import (
 	"github.com/callbackd/callbackd"
 )
 
-// takeHold adds one to a counter unless it is at $2. When the counter is
-// full the DO UPDATE's WHERE fails and no row comes back. The statement
-// locks the counter row (inserting it if needed) and, under READ
-// COMMITTED, checks the WHERE against the latest committed value after any
-// concurrent holder commits, so the check and the increment are one step
-// for every node: no counter ever passes its limit.
-const takeHold = `INSERT INTO counters (key, value) VALUES ($1, 1)
-	ON CONFLICT (key) DO UPDATE SET value = counters.value + 1 WHERE counters.value < $2
-	RETURNING value`
+// takeHold adds one to a counter unless it is at $2; when the counter is
+// full the WHERE fails and no row comes back. The transaction has locked
+// the row already, creating it when missing (lockCounters), so a plain
+// UPDATE does (cheaper than an upsert), and under READ COMMITTED the lock
+// was granted only after any concurrent holder committed: the check and
+// the increment are one step for every node, and no counter ever passes
+// its limit.
+const takeHold = `UPDATE counters SET value = value + 1 WHERE key = $1 AND value < $2 RETURNING value`
 
 // releaseHold takes one off a counter. Bucket counters at zero stay as
 // rows: the next take finds them and is an UPDATE rather than an INSERT.

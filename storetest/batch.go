@@ -29,40 +29,43 @@ func batchTests() []namedTest {
 	}
 }
 
-// pendingWriter is implemented by stores that batch writes.
-type pendingWriter interface {
+// batcher is implemented by stores that batch writes.
+type batcher interface {
 	// PendingWrites is the number of writes queued for the next commit.
 	PendingWrites() int
+	// Committers is the number of transactions that run batches at once.
+	Committers() int
 }
 
 // gate holds a store's commits back: each committer is kept busy by an
 // update whose fn waits, so the writes that follow queue up.
 type gate struct {
 	t       *testing.T
-	s       callbackd.Store
-	pw      pendingWriter
+	bs      batcher
 	release chan struct{}
+	once    sync.Once
 	done    sync.WaitGroup
-	queued  int // blockers still waiting for a committer
 }
 
 // holdCommits occupies every committer of s. With a store that does not
-// say how many writes wait, it holds nothing and the batch tests run as
-// plain concurrency tests.
+// say how it batches, it holds nothing and the batch tests run as plain
+// concurrency tests.
 func holdCommits(t *testing.T, s callbackd.Store) *gate {
 	t.Helper()
-	g := &gate{t: t, s: s, release: make(chan struct{})}
-	pw, ok := s.(pendingWriter)
+	g := &gate{t: t, release: make(chan struct{})}
+	bs, ok := s.(batcher)
 	if !ok {
-		close(g.release)
+		g.let()
 		return g
 	}
-	g.pw = pw
-	const most = 8 // more committers than any store runs
-	for i := range most {
+	g.bs = bs
+	n := bs.Committers()
+	for i := range n {
 		create(t, s, newCallback(fmt.Sprintf("gate-%d", i), "gate", "0", t0))
 	}
-	for i := range most {
+	// One at a time: each blocker finds every committer but one busy, so
+	// the idle one takes it alone.
+	for i := range n {
 		entered := make(chan struct{})
 		var once sync.Once
 		g.done.Add(1)
@@ -77,35 +80,41 @@ func holdCommits(t *testing.T, s callbackd.Store) *gate {
 				t.Error(err)
 			}
 		}()
-		// Either a committer took it (and waits), or every committer is
-		// busy and it waits in the queue.
-		busy := false
-		waitFor(t, "a committer to take the gate or the queue to fill", func() bool {
+		g.waitFor("a committer to take the gate", func() bool {
 			select {
 			case <-entered:
 				return true
 			default:
+				return false
 			}
-			busy = pw.PendingWrites() > 0
-			return busy
 		})
-		if busy {
-			g.queued = 1
-			return g
-		}
 	}
-	t.Fatalf("more than %d committers: cannot hold them", most)
-	return nil
+	return g
 }
 
 // open waits until n more writes are queued, then lets every commit go.
 func (g *gate) open(n int) {
 	g.t.Helper()
-	if g.pw != nil {
-		waitFor(g.t, fmt.Sprintf("%d writes to queue", n), func() bool { return g.pw.PendingWrites() >= g.queued+n })
-		close(g.release)
+	if g.bs != nil {
+		g.waitFor(fmt.Sprintf("%d writes to queue", n), func() bool { return g.bs.PendingWrites() >= n })
 	}
+	g.let()
 	g.done.Wait()
+}
+
+// let releases the committers.
+func (g *gate) let() { g.once.Do(func() { close(g.release) }) }
+
+// waitFor is the package's waitFor that, when it fails the test, first
+// lets the committers go, so that the store can still close.
+func (g *gate) waitFor(what string, cond func() bool) {
+	g.t.Helper()
+	defer func() {
+		if g.t.Failed() {
+			g.let()
+		}
+	}()
+	waitFor(g.t, what, cond)
 }
 
 // waitFor polls cond until it holds; it fails the test after 10 s.
@@ -303,8 +312,8 @@ func testBatchCancelled(t *testing.T, s callbackd.Store) {
 		defer wg.Done()
 		neighbour = s.CreateCallback(context.Background(), newCallback("kept", "svc", "2", t0), nil)
 	}()
-	if g.pw != nil {
-		waitFor(t, "both writes to queue", func() bool { return g.pw.PendingWrites() >= g.queued+2 })
+	if g.bs != nil {
+		g.waitFor("both writes to queue", func() bool { return g.bs.PendingWrites() >= 2 })
 	}
 	cancel()
 	if err := <-errc; !errors.Is(err, context.Canceled) {
