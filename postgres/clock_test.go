@@ -28,7 +28,7 @@ func serverNow(t *testing.T, s *Store) time.Time {
 // TestClockFollowsServerWhateverTheLocalClock: nodes whose clocks are ten
 // minutes fast, ten minutes slow or right all read the server's time.
 func TestClockFollowsServerWhateverTheLocalClock(t *testing.T) {
-	u, _ := freshSchema(t)
+	u, _ := pgtest.Schema(t)
 	s := open(t, u)
 	ctx := context.Background()
 	for _, c := range []struct {
@@ -62,7 +62,7 @@ func TestClockFollowsServerWhateverTheLocalClock(t *testing.T) {
 // clock says (tests move a ManualClock); the wall time it shows does not
 // matter.
 func TestClockRunsOnTheLocalClock(t *testing.T) {
-	u, _ := freshSchema(t)
+	u, _ := pgtest.Schema(t)
 	s := open(t, u)
 	local := callbackd.NewManualClock(t0) // years away from the server's time
 	clk, err := NewClock(context.Background(), s, local)
@@ -114,7 +114,7 @@ func TestClockChoosesSamples(t *testing.T) {
 // SERVICE_UNAVAILABLE and the node keeps the database's time from its last
 // sample; once it is back, Sync works again.
 func TestClockWithoutDatabase(t *testing.T) {
-	u, _ := freshSchema(t)
+	u, _ := pgtest.Schema(t)
 	proxy := pgtest.NewProxy(t, u)
 	s := open(t, proxy.URL(u))
 	local := callbackd.NewManualClock(t0)

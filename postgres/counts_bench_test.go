@@ -2,10 +2,9 @@ package postgres
 
 import (
 	"context"
-	"os"
 	"testing"
 
-	"github.com/jackc/pgx/v5"
+	"github.com/callbackd/callbackd/internal/pgtest"
 )
 
 // BenchmarkCountCallbacks measures the query behind the callbacks gauge of
@@ -14,16 +13,9 @@ import (
 // run, in a schema of its own that is dropped at the end.
 func BenchmarkCountCallbacks(b *testing.B) {
 	const n = 1_000_000
-	base := os.Getenv("CALLBACKD_TEST_POSTGRES")
-	if base == "" {
-		base = defaultTestURL
-	}
+	base := pgtest.URL(b)
 	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, base)
-	if err != nil {
-		b.Skipf("PostgreSQL not reachable: %v", err)
-	}
-	defer conn.Close(ctx)
+	conn := pgtest.Conn(b, base)
 	const schema = "callbackd_bench_counts"
 	exec := func(sql string, args ...any) {
 		if _, err := conn.Exec(ctx, sql, args...); err != nil {
@@ -33,7 +25,7 @@ func BenchmarkCountCallbacks(b *testing.B) {
 	exec(`DROP SCHEMA IF EXISTS ` + schema + ` CASCADE`)
 	exec(`CREATE SCHEMA ` + schema)
 	defer exec(`DROP SCHEMA ` + schema + ` CASCADE`)
-	s, err := Open(ctx, withParams(base, "search_path", schema))
+	s, err := Open(ctx, pgtest.WithParams(base, "search_path", schema))
 	if err != nil {
 		b.Fatal(err)
 	}

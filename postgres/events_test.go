@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/callbackd/callbackd"
+	"github.com/callbackd/callbackd/internal/pgtest"
 )
 
 // TestEventSeqFollowsCommitOrder has two transactions write events, the
@@ -21,7 +22,7 @@ import (
 // the first's. With numbers drawn from event_cursor just before COMMIT,
 // the second transaction waits for the first and numbers after it.
 func TestEventSeqFollowsCommitOrder(t *testing.T) {
-	u, name := freshSchema(t)
+	u, name := pgtest.Schema(t)
 	s := open(t, u)
 	ctx := context.Background()
 	writeEvents := func(tx pgx.Tx, id string) {
@@ -113,7 +114,7 @@ func TestEventSeqFollowsCommitOrder(t *testing.T) {
 // creates started at once, against 2 committers whose commits each wait
 // for an fsync, take fewer transactions than writes.
 func TestWritesShareCommits(t *testing.T) {
-	u, _ := freshSchema(t)
+	u, _ := pgtest.Schema(t)
 	s := open(t, u)
 	ctx := context.Background()
 	const n = 40
@@ -143,7 +144,7 @@ func TestWritesShareCommits(t *testing.T) {
 // by write would deadlock here; the batch-wide key order must not, and the
 // counters must come out exact.
 func TestNoDeadlocksBetweenBatches(t *testing.T) {
-	u, _ := freshSchema(t)
+	u, _ := pgtest.Schema(t)
 	nodes := []*Store{open(t, u), open(t, u), open(t, u)}
 	const workers, each, hot = 48, 8, 6
 	holds := func(seed int) []callbackd.Hold {

@@ -7,13 +7,14 @@ import (
 	"time"
 
 	"github.com/callbackd/callbackd"
+	"github.com/callbackd/callbackd/internal/pgtest"
 )
 
 // TestHeartbeat: nodes on two pools see each other and each other's
 // configuration, a changed configuration replaces the old one, a node gone
 // for a day is forgotten, and a node that leaves is gone at once.
 func TestHeartbeat(t *testing.T) {
-	u, _ := freshSchema(t)
+	u, _ := pgtest.Schema(t)
 	a, b := open(t, u), open(t, u)
 	ctx := context.Background()
 	list := func(nodes []callbackd.Node) string {

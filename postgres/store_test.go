@@ -4,9 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
-	"net/url"
-	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -18,97 +15,13 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/callbackd/callbackd"
+	"github.com/callbackd/callbackd/internal/pgtest"
 	"github.com/callbackd/callbackd/storetest"
 )
 
-const defaultTestURL = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-
-var (
-	reachOnce sync.Once
-	reachErr  error
-	schemaSeq atomic.Int64
-)
-
-// requirePostgres returns the base URL of the test database. When the
-// server cannot be reached the test is skipped, so that `go test ./...`
-// works on a laptop without PostgreSQL, except under CI=true, where a
-// skipped store suite would be a silent hole.
-func requirePostgres(t *testing.T) string {
-	t.Helper()
-	base := os.Getenv("CALLBACKD_TEST_POSTGRES")
-	if base == "" {
-		base = defaultTestURL
-	}
-	reachOnce.Do(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		conn, err := pgx.Connect(ctx, base)
-		if err == nil {
-			err = conn.Ping(ctx)
-			conn.Close(ctx)
-		}
-		reachErr = err
-	})
-	if reachErr != nil {
-		msg := fmt.Sprintf("PostgreSQL not reachable at %s: %v; set CALLBACKD_TEST_POSTGRES", redact(base), reachErr)
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	return base
-}
-
-func redact(raw string) string {
-	if u, err := url.Parse(raw); err == nil && u.Scheme != "" {
-		return u.Redacted()
-	}
-	return "(keyword/value connection string)"
-}
-
-// withParams adds connection parameters to a URL or a keyword/value string.
-func withParams(base string, kv ...string) string {
-	if u, err := url.Parse(base); err == nil && (u.Scheme == "postgres" || u.Scheme == "postgresql") {
-		q := u.Query()
-		for i := 0; i < len(kv); i += 2 {
-			q.Set(kv[i], kv[i+1])
-		}
-		// pgx does not read "+" as a space, as url.Values would write it.
-		u.RawQuery = strings.ReplaceAll(q.Encode(), "+", "%20")
-		return u.String()
-	}
-	for i := 0; i < len(kv); i += 2 {
-		base += " " + kv[i] + "='" + kv[i+1] + "'"
-	}
-	return base
-}
-
-// freshSchema creates an empty, uniquely named schema, dropped when the
-// test ends, and returns a URL whose search_path points at it, plus the
-// schema's name (also the connections' application_name).
-func freshSchema(t *testing.T) (string, string) {
-	t.Helper()
-	base := requirePostgres(t)
-	name := fmt.Sprintf("callbackd_test_%d_%d_%d", os.Getpid(), schemaSeq.Add(1), rand.N(1_000_000))
-	ident := pgx.Identifier{name}.Sanitize()
-	admin(t, base, `CREATE SCHEMA `+ident)
-	t.Cleanup(func() { admin(t, base, `DROP SCHEMA `+ident+` CASCADE`) })
-	return withParams(base, "search_path", name, "application_name", name), name
-}
-
-// admin runs one statement on its own connection to the base database.
-func admin(t *testing.T, base, sql string, args ...any) {
-	t.Helper()
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, sql, args...); err != nil {
-		t.Fatalf("%s: %v", sql, err)
-	}
-}
+// The test database, fresh schemas and statements on their own connection
+// come from internal/pgtest, shared with the multi-node tests outside this
+// package.
 
 func open(t *testing.T, u string) *Store {
 	t.Helper()
@@ -131,10 +44,10 @@ func newCallback(id string, holds ...callbackd.Hold) *callbackd.Callback {
 }
 
 func TestStoreSuite(t *testing.T) {
-	requirePostgres(t) // one skip for the suite, not one per case
+	pgtest.URL(t) // one skip for the suite, not one per case
 	start := time.Now()
 	storetest.Run(t, func(t *testing.T) callbackd.Store {
-		u, _ := freshSchema(t)
+		u, _ := pgtest.Schema(t)
 		s, err := Open(context.Background(), u)
 		if err != nil {
 			t.Fatal(err)
@@ -145,9 +58,9 @@ func TestStoreSuite(t *testing.T) {
 }
 
 func TestStoreSuiteReopen(t *testing.T) {
-	requirePostgres(t)
+	pgtest.URL(t)
 	storetest.RunReopen(t, func(t *testing.T) (callbackd.Store, func(t *testing.T) callbackd.Store) {
-		u, _ := freshSchema(t)
+		u, _ := pgtest.Schema(t)
 		s, err := Open(context.Background(), u)
 		if err != nil {
 			t.Fatal(err)
@@ -159,7 +72,7 @@ func TestStoreSuiteReopen(t *testing.T) {
 // TestConcurrentOpenMigratesOnce starts six nodes at once on an empty
 // schema: all must open, and each migration must be recorded once.
 func TestConcurrentOpenMigratesOnce(t *testing.T) {
-	u, _ := freshSchema(t)
+	u, _ := pgtest.Schema(t)
 	const nodes = 6
 	stores := make([]*Store, nodes)
 	errs := make([]error, nodes)
@@ -202,9 +115,9 @@ func TestConcurrentOpenMigratesOnce(t *testing.T) {
 // connection commits synchronously, even when the URL tries to lower it
 // through "options", and a URL asking for synchronous_commit=off is refused.
 func TestDurabilitySettings(t *testing.T) {
-	u, _ := freshSchema(t)
+	u, _ := pgtest.Schema(t)
 	ctx := context.Background()
-	s := open(t, withParams(u, "options", "-c synchronous_commit=off"))
+	s := open(t, pgtest.WithParams(u, "options", "-c synchronous_commit=off"))
 	var conns []interface{ Release() }
 	defer func() {
 		for _, c := range conns {
@@ -222,7 +135,7 @@ func TestDurabilitySettings(t *testing.T) {
 			t.Fatalf("connection %d: synchronous_commit = %q, %v; want on", len(conns), v, err)
 		}
 	}
-	if _, err := Open(ctx, withParams(u, "synchronous_commit", "off")); err == nil {
+	if _, err := Open(ctx, pgtest.WithParams(u, "synchronous_commit", "off")); err == nil {
 		t.Fatal("Open accepted synchronous_commit=off")
 	}
 }
@@ -230,7 +143,7 @@ func TestDurabilitySettings(t *testing.T) {
 // TestHoldsAcrossNodes is the limit test of the suite with the contenders
 // spread over three stores, as on three nodes: three pools, one schema.
 func TestHoldsAcrossNodes(t *testing.T) {
-	u, _ := freshSchema(t)
+	u, _ := pgtest.Schema(t)
 	nodes := []*Store{open(t, u), open(t, u), open(t, u)}
 	const limit, tries = 10, 90
 	h := callbackd.Hold{Key: "slot/svc/0900", Limit: limit}
@@ -269,7 +182,7 @@ func TestHoldsAcrossNodes(t *testing.T) {
 // Unsorted, they would deadlock (and burn retries); sorted, they all go
 // through and the counters are exact.
 func TestCrossedHoldsAcrossNodes(t *testing.T) {
-	u, _ := freshSchema(t)
+	u, _ := pgtest.Schema(t)
 	nodes := []*Store{open(t, u), open(t, u), open(t, u)}
 	keys := []string{"k/a", "k/b", "k/c", "k/d"}
 	hold := func(order []int) []callbackd.Hold {
@@ -341,7 +254,7 @@ func TestHoldOpsSortedByKey(t *testing.T) {
 }
 
 func TestConcurrentUpdatesAcrossNodes(t *testing.T) {
-	u, _ := freshSchema(t)
+	u, _ := pgtest.Schema(t)
 	nodes := []*Store{open(t, u), open(t, u), open(t, u)}
 	ctx := context.Background()
 	if err := nodes[0].CreateCallback(ctx, newCallback("c"), nil); err != nil {
@@ -369,7 +282,7 @@ func TestConcurrentUpdatesAcrossNodes(t *testing.T) {
 }
 
 func TestErrorTranslation(t *testing.T) {
-	u, _ := freshSchema(t)
+	u, _ := pgtest.Schema(t)
 	s := open(t, u)
 	ctx := context.Background()
 	if err := s.CreateCallback(ctx, newCallback("dup"), nil); err != nil {
@@ -410,13 +323,13 @@ func TestErrorTranslation(t *testing.T) {
 // PostgreSQL restart or failover would: every call answers either normally
 // or SERVICE_UNAVAILABLE, never a raw driver error, and the pool recovers.
 func TestTerminatedConnections(t *testing.T) {
-	u, name := freshSchema(t)
+	u, name := pgtest.Schema(t)
 	s := open(t, u)
 	ctx := context.Background()
 	if err := s.CreateCallback(ctx, newCallback("t1"), nil); err != nil {
 		t.Fatal(err)
 	}
-	admin(t, requirePostgres(t), `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1`, name)
+	pgtest.Exec(t, pgtest.URL(t), `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1`, name)
 	for i := range 3 {
 		_, err := s.GetCallback(ctx, "t1")
 		t.Logf("call %d after terminate: %v", i, err)

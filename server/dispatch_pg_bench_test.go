@@ -16,7 +16,9 @@ import (
 	"time"
 
 	"github.com/callbackd/callbackd"
+	"github.com/callbackd/callbackd/internal/pgtest"
 	"github.com/callbackd/callbackd/server"
+	"github.com/callbackd/callbackd/storetest"
 )
 
 // BenchmarkDispatchThroughputPostgreSQL is issue 8's dispatch figure: how
@@ -43,7 +45,7 @@ func BenchmarkDispatchThroughputPostgreSQL(b *testing.B) {
 		fmt.Fprintf(w, `{"_ors_session_id":"S-%s"}`, r.Header.Get("Idempotency-Key"))
 	}))
 	defer platform.Close()
-	url, app := benchPostgres(b)
+	url, app := pgtest.Schema(b)
 	cfg := filepath.Join(b.TempDir(), "dispatch.ini")
 	config := `
 [dispatcher]
@@ -116,7 +118,7 @@ _throttle_request_parameters_limit = 0
 	b.ResetTimer()
 	dispatcher := open(false)
 	defer dispatcher.Shutdown(context.Background())
-	cpu0, pg0 := cpuTime(), backendsCPU(b, url, app)
+	cpu0, pg0 := storetest.ProcessCPU(), pgtest.BackendsCPU(url, app)
 	deadline := time.Now().Add(10 * time.Minute)
 	for received.Load() < n {
 		if time.Now().After(deadline) {
@@ -125,7 +127,7 @@ _throttle_request_parameters_limit = 0
 		time.Sleep(50 * time.Millisecond) // waiting for the real-time run
 	}
 	b.StopTimer()
-	cpu, pg := cpuTime()-cpu0, backendsCPU(b, url, app)-pg0
+	cpu, pg := storetest.ProcessCPU()-cpu0, pgtest.BackendsCPU(url, app)-pg0
 	mu.Lock()
 	elapsed := last.Sub(first)
 	mu.Unlock()

@@ -13,18 +13,17 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 
 	"github.com/callbackd/callbackd"
+	"github.com/callbackd/callbackd/internal/pgtest"
 	"github.com/callbackd/callbackd/server"
+	"github.com/callbackd/callbackd/storetest"
 )
 
 // startConfig is a service with the defaults of GMS (number checks, in-queue
@@ -62,13 +61,13 @@ func BenchmarkStartCallback(b *testing.B) {
 			runStarts(b, startServer(b, url), clients)
 		})
 		b.Run("PostgreSQL/"+name, func(b *testing.B) {
-			url, app := benchPostgres(b)
+			url, app := pgtest.Schema(b)
 			base := startServer(b, url)
-			before := backendsCPU(b, url, app)
+			before := pgtest.BackendsCPU(url, app)
 			runStarts(b, base, clients)
 			// The database's share: CPU of the server processes that
 			// served this run's connections.
-			b.ReportMetric(float64((backendsCPU(b, url, app)-before).Microseconds())/float64(b.N), "pg-cpu-µs/req")
+			b.ReportMetric(float64((pgtest.BackendsCPU(url, app)-before).Microseconds())/float64(b.N), "pg-cpu-µs/req")
 		})
 	}
 }
@@ -118,71 +117,6 @@ func startServer(b *testing.B, storeURL string) string {
 	return "http://" + srv.Addr() + "/genesys"
 }
 
-// benchPostgres returns the URL of a fresh schema in the test database
-// (CALLBACKD_TEST_POSTGRES, default 127.0.0.1:5432/test), dropped at the
-// end, and the application_name its connections carry; or skips.
-func benchPostgres(b *testing.B) (string, string) {
-	b.Helper()
-	base := os.Getenv("CALLBACKD_TEST_POSTGRES")
-	if base == "" {
-		base = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-	}
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, base)
-	if err != nil {
-		b.Skipf("PostgreSQL not reachable: %v", err)
-	}
-	defer conn.Close(ctx)
-	schema := fmt.Sprintf("callbackd_bench_%d_%d", os.Getpid(), time.Now().UnixNano())
-	if _, err := conn.Exec(ctx, `CREATE SCHEMA `+schema); err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() {
-		conn, err := pgx.Connect(ctx, base)
-		if err == nil {
-			_, _ = conn.Exec(ctx, `DROP SCHEMA `+schema+` CASCADE`)
-			conn.Close(ctx)
-		}
-	})
-	return base + "&search_path=" + schema + "&application_name=" + schema, schema
-}
-
-// backendsCPU is the CPU time used so far by the PostgreSQL server
-// processes of the connections named app (read from /proc: the server runs
-// on this machine); 0 when it cannot be read.
-func backendsCPU(b *testing.B, url, app string) time.Duration {
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, url)
-	if err != nil {
-		return 0
-	}
-	defer conn.Close(ctx)
-	rows, err := conn.Query(ctx, `SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND pid <> pg_backend_pid()`, app)
-	if err != nil {
-		return 0
-	}
-	pids, err := pgx.CollectRows(rows, pgx.RowTo[int32])
-	if err != nil {
-		return 0
-	}
-	var total time.Duration
-	for _, pid := range pids {
-		stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-		if err != nil {
-			continue
-		}
-		// Fields after the command name (in parentheses): utime and stime
-		// are the 12th and 13th, in clock ticks (100 per second on Linux).
-		f := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+2:]))
-		if len(f) > 12 {
-			u, _ := strconv.ParseInt(f[11], 10, 64)
-			s, _ := strconv.ParseInt(f[12], 10, 64)
-			total += time.Duration(u+s) * 10 * time.Millisecond
-		}
-	}
-	return total
-}
-
 // runStarts sends b.N Start-Callback requests from that many clients,
 // each a scheduled callback for its own number, spread over a week of
 // 5-minute buckets, and reports accepted/s, p50 and p99.
@@ -216,7 +150,7 @@ func runStarts(b *testing.B, base string, clients int) {
 	var failed atomic.Value
 	var wg sync.WaitGroup
 	b.ResetTimer()
-	cpu0 := cpuTime()
+	cpu0 := storetest.ProcessCPU()
 	started := time.Now()
 	for range clients {
 		wg.Add(1)
@@ -238,7 +172,7 @@ func runStarts(b *testing.B, base string, clients int) {
 	}
 	wg.Wait()
 	elapsed := time.Since(started)
-	cpu := cpuTime() - cpu0
+	cpu := storetest.ProcessCPU() - cpu0
 	b.StopTimer()
 	if err, _ := failed.Load().(error); err != nil {
 		b.Fatal(err)
@@ -251,15 +185,6 @@ func runStarts(b *testing.B, base string, clients int) {
 	// would be on two idle cores, whatever else runs on the machine.
 	b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "cpu-µs/req")
 	b.ReportMetric(0, "ns/op") // the rate says it; ns/op of a parallel run misleads
-}
-
-// cpuTime is the user and system CPU time of this process so far.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func ms(d time.Duration) float64 {

@@ -2,15 +2,10 @@ package sqlite
 
 import (
 	"context"
-	"fmt"
 	"path/filepath"
-	"sync"
-	"sync/atomic"
-	"syscall"
 	"testing"
-	"time"
 
-	"github.com/callbackd/callbackd"
+	"github.com/callbackd/callbackd/storetest"
 )
 
 // BenchmarkCreateConcurrent measures the store alone under group commit:
@@ -24,48 +19,8 @@ func BenchmarkCreateConcurrent(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer s.Close()
-	t0 := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 	batches0, writes0 := s.commits.Stats()
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	b.ResetTimer()
-	cpu0 := cpuTime()
-	for range 64 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= b.N {
-					return
-				}
-				number := fmt.Sprintf("+1555%07d", i)
-				cb := &callbackd.Callback{ID: fmt.Sprintf("bench-%08d", i), Service: "svc", State: callbackd.StateScheduled,
-					CustomerNumber: number, DesiredTime: t0, ExpirationTime: t0.Add(time.Hour), CreatedAt: t0, UpdatedAt: t0,
-					Properties: map[string]string{"firstname": "Bench", "_urs_virtual_queue": "VQ"},
-					Lookup:     map[string]string{callbackd.KeyCustomerNumber: number},
-					Holds: []callbackd.Hold{{Key: fmt.Sprintf("slot/svc/%04d", i%2016), Limit: 100000}, {Key: "inqueue/svc/" + number, Limit: 2},
-						{Key: "day/svc/2026-03-02/_customer_number=" + number, Limit: 6, Window: 24 * time.Hour, At: t0}}}
-				if err := s.CreateCallback(context.Background(), cb, []callbackd.Event{cb.Accepted(t0, "api")}); err != nil {
-					b.Error(err)
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	cpu := cpuTime() - cpu0
-	b.StopTimer()
-	b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "cpu-µs/write")
+	storetest.CreateConcurrently(b, s, 64)
 	batches, writes := s.commits.Stats()
 	b.ReportMetric(float64(writes-writes0)/float64(batches-batches0), "writes/commit")
-}
-
-// cpuTime is the user and system CPU time of this process so far.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
