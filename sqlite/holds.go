@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"math"
 	"strings"
 
@@ -54,17 +55,15 @@ func takeHold(ctx context.Context, tx *wtx, h callbackd.Hold) error {
 			return translate(err)
 		}
 		res, err := tx.ExecContext(ctx, takeRate, h.Key, ms(h.At), limit, since)
-		if err != nil {
-			return translate(err)
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return translate(err)
-		} else if n == 0 {
-			return &callbackd.LimitError{Key: h.Key, Limit: h.Limit}
-		}
-		return nil
+		return tookOne(h, res, err)
 	}
 	res, err := tx.ExecContext(ctx, takeHoldSQL, h.Key, limit)
+	return tookOne(h, res, err)
+}
+
+// tookOne reads a take's result: a statement that changed no row found
+// the hold's counter at its limit.
+func tookOne(h callbackd.Hold, res sql.Result, err error) error {
 	if err != nil {
 		return translate(err)
 	}
