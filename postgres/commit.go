@@ -24,8 +24,9 @@ import (
 //  2. run each update's fn on its record (in Go, no round trip);
 //  3. lock every counter row any write of the batch will touch, in key
 //     order, with one upsert;
-//  4. run the writes, all in one round trip, each in its own savepoint;
-//     a write that fails (its error rolls back to its savepoint) fails
+//  4. run the writes, all in one round trip; if one fails, the batch
+//     runs again from BEGIN with each write in its own savepoint, so a
+//     write that fails (its error rolls back to its savepoint) fails
 //     alone, and the writes after it run again;
 //  5. number the events of the successful writes and COMMIT, in one
 //     round trip (see insertEvents).
@@ -95,13 +96,29 @@ func (s *Store) write(ctx context.Context, o *op) error {
 
 var errClosed = errors.New("postgres: store closed")
 
+// errWriteFailed ends an attempt at a batch without savepoints in which a
+// write failed: the batch runs again with them.
+var errWriteFailed = errors.New("postgres: a write of the batch failed")
+
 // runBatch runs a batch until it commits, fails for good, or the server
 // asked for a retry too often (serialization failure, deadlock, a
 // connection that failed before use): each attempt runs every write again
 // from the start, update fns included, on freshly read records.
+//
+// Savepoints are subtransactions: each costs the server CPU and, past 64
+// in a transaction, slows every backend's snapshots. Most batches have no
+// failing write, so a batch of several first runs without them; if one of
+// its writes fails, the transaction is rolled back and the batch runs
+// again with a savepoint per write (as the SQLite store does).
 func (s *Store) runBatch(batch []*groupcommit.Request[*op]) {
 	ctx := context.Background()
-	err := s.retry(ctx, func() error { return s.batchOnce(ctx, batch) })
+	err := s.retry(ctx, func() error {
+		err := s.batchOnce(ctx, batch, false)
+		if errors.Is(err, errWriteFailed) {
+			err = s.batchOnce(ctx, batch, true)
+		}
+		return err
+	})
 	if err != nil {
 		for _, r := range batch {
 			r.Err = err
@@ -118,7 +135,11 @@ func (s *Store) runBatch(batch []*groupcommit.Request[*op]) {
 // nested savepoint (w0, w1, ...); when one fails, the transaction rolls
 // back to its savepoint, which undoes it and the writes after it (they
 // ran on its half-done changes), and those run again one round trip each.
-func (s *Store) batchOnce(ctx context.Context, batch []*groupcommit.Request[*op]) (err error) {
+//
+// Without savepoints, a write that fails ends the attempt with
+// errWriteFailed (the transaction is rolled back), for the caller to run
+// the batch again with them.
+func (s *Store) batchOnce(ctx context.Context, batch []*groupcommit.Request[*op], savepoints bool) (err error) {
 	conn, err := s.pool.Acquire(ctx)
 	if err != nil {
 		return err
@@ -192,6 +213,7 @@ func (s *Store) batchOnce(ctx context.Context, batch []*groupcommit.Request[*op]
 		}
 		for j, r := range writes[i : i+n] {
 			switch {
+			case optimistic && !savepoints:
 			case optimistic:
 				p.control(`SAVEPOINT w` + strconv.Itoa(j))
 			case !single:
@@ -202,6 +224,9 @@ func (s *Store) batchOnce(ctx context.Context, batch []*groupcommit.Request[*op]
 		failed, werr, err := p.send(ctx, conn.Conn())
 		if err != nil {
 			return err
+		}
+		if failed >= 0 && optimistic && !savepoints {
+			return errWriteFailed
 		}
 		name := `w`
 		if optimistic {
