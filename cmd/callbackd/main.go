@@ -19,6 +19,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 	"time"
 
@@ -115,6 +116,7 @@ func serve(args []string, stderr io.Writer) int {
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
+	tuneGC()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	srv, err := server.Open(ctx, server.Options{
@@ -151,6 +153,21 @@ func serve(args []string, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// gcPercent is the garbage collector's target when $GOGC is not set.
+// callbackd's live heap is small (tens of MB with a million callbacks
+// stored: they live in the database), and at Go's default of 100 the
+// collector cost 8-12% of a Start-Callback's CPU under load; at 400 it
+// costs a quarter of that for a few tens of MB more resident memory.
+const gcPercent = 400
+
+// tuneGC sets gcPercent unless the operator chose with $GOGC (or bounded
+// memory with $GOMEMLIMIT, which Go honours either way).
+func tuneGC() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(gcPercent)
+	}
 }
 
 // backup copies the SQLite store of the configuration (or -store) to
