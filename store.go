@@ -44,6 +44,15 @@ type Store interface {
 	// how many it deleted.
 	PurgeCompleted(ctx context.Context, before time.Time, limit int) (int, error)
 
+	// PruneRateUses deletes up to limit uses of rate holds (Hold.IsRate)
+	// taken at or before the given time, and says how many it deleted. A
+	// use is pruned when a later take of its key slides past it; a key
+	// that is never taken again (the daily per-number limit names its
+	// day, and the number) would keep its uses, and so a customer's
+	// number, forever without this. The caller passes a time no window
+	// reaches back to.
+	PruneRateUses(ctx context.Context, before time.Time, limit int) (int, error)
+
 	// FindCallbacks returns the callbacks matching q, by desired time then id.
 	FindCallbacks(ctx context.Context, q Query) ([]*Callback, error)
 

@@ -1,6 +1,7 @@
 package callbacks
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"time"
@@ -95,4 +96,33 @@ func limitError(err error, service string, opts callbackd.ServiceOptions, p Para
 			param, strings.TrimSpace(p[param]), le.Limit)
 	}
 	return err
+}
+
+// rateHorizon is how far back a use of any rate hold of cfg can count: the
+// daily window, or a longer configured throttle window. (A window a
+// request sets through _overwritable_options is not seen here: such uses
+// are pruned at this horizon.)
+func rateHorizon(cfg *callbackd.Config) time.Duration {
+	h := dayWindow
+	for _, svc := range cfg.Services {
+		h = max(h, svc.Options.Throttle.TTL1, svc.Options.Throttle.TTL2)
+	}
+	return h
+}
+
+// PruneThrottleUses deletes the throttle uses no window counts any more,
+// batch keys per transaction, and returns how many keys it pruned. Uses
+// of a service-wide window go as the window slides, but a daily
+// per-number key is never taken again after its day, and its uses would
+// keep the customer's number in the store for good.
+func (m *Manager) PruneThrottleUses(ctx context.Context, now time.Time, batch int) (int, error) {
+	before := now.Add(-rateHorizon(m.Config()))
+	total := 0
+	for {
+		n, err := m.Store.PruneRateUses(ctx, before, batch)
+		total += n
+		if err != nil || n < batch {
+			return total, err
+		}
+	}
 }

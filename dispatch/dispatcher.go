@@ -385,9 +385,10 @@ const sweepEvery = 30 * time.Second
 
 // Sweep completes, with FAIL_TIMEOUT_TTL, unfinished callbacks past their
 // expiration time that are not in execution (a service without _ors, a
-// callback never due), and purges COMPLETED callbacks older than the
-// [callback] retention, with their history. It works in bounded batches
-// and returns how many it expired and purged.
+// callback never due), purges COMPLETED callbacks older than the
+// [callback] retention, with their history, and prunes the throttle uses
+// no window counts any more. It works in bounded batches and returns how
+// many callbacks it expired and purged.
 func (d *Dispatcher) Sweep(ctx context.Context) (expired, purged int, err error) {
 	now := d.o.Clock.Now().UTC()
 	for {
@@ -415,6 +416,11 @@ func (d *Dispatcher) Sweep(ctx context.Context) (expired, purged int, err error)
 			if n < d.o.Batch {
 				break
 			}
+		}
+	}
+	if d.o.Manager != nil {
+		if _, err := d.o.Manager.PruneThrottleUses(ctx, now, d.o.Batch); err != nil {
+			return expired, purged, err
 		}
 	}
 	return expired, purged, nil

@@ -52,6 +52,11 @@ func (s *instrumentedStore) PurgeCompleted(ctx context.Context, before time.Time
 	return s.Store.PurgeCompleted(ctx, before, limit)
 }
 
+func (s *instrumentedStore) PruneRateUses(ctx context.Context, before time.Time, limit int) (int, error) {
+	defer s.timed("PruneRateUses")()
+	return s.Store.PruneRateUses(ctx, before, limit)
+}
+
 func (s *instrumentedStore) FindCallbacks(ctx context.Context, q callbackd.Query) ([]*callbackd.Callback, error) {
 	defer s.timed("FindCallbacks")()
 	return s.Store.FindCallbacks(ctx, q)

@@ -1,6 +1,8 @@
 package server_test
 
 import (
+	"context"
+	"database/sql"
 	"testing"
 	"time"
 )
@@ -97,4 +99,44 @@ func TestThrottlePerParameterPerDay(t *testing.T) {
 	// Midnight in Paris (23:00Z) starts a new day.
 	h.clock.Set(time.Date(2026, 3, 2, 23, 0, 1, 0, time.UTC))
 	h.start("daily", map[string]any{"_customer_number": "555-546-1206"})
+}
+
+// TestThrottleUsesPruned: the uses behind the daily per-number limit name
+// the customer's number and their day; once no window can count them
+// (48 h, longer than any throttle window here), the sweep deletes them.
+func TestThrottleUsesPruned(t *testing.T) {
+	h := newHarness(t, throttleConfig)
+	h.start("daily", map[string]any{"_customer_number": "555-546-1206"})
+	h.start("daily", map[string]any{"_customer_number": "5555461206"})
+	db, err := sql.Open("sqlite", "file:"+h.dbPath+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	uses := func() int {
+		t.Helper()
+		var n int
+		if err := db.QueryRow(`SELECT COUNT(*) FROM rate_uses WHERE key LIKE '%+15555461206'`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if n := uses(); n != 2 {
+		t.Fatalf("%d uses stored, want 2", n)
+	}
+	d := h.srv.Dispatcher()
+	h.clock.Set(t0.Add(48*time.Hour - time.Millisecond))
+	if _, _, err := d.Sweep(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if n := uses(); n != 2 {
+		t.Fatalf("%d uses left within the window, want 2", n)
+	}
+	h.clock.Set(t0.Add(48 * time.Hour))
+	if _, _, err := d.Sweep(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if n := uses(); n != 0 {
+		t.Fatalf("%d uses left past every window, want 0", n)
+	}
 }

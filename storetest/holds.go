@@ -168,6 +168,7 @@ func rateTests() []namedTest {
 		{"RateHoldsSlide", testRateSlides},
 		{"ConcurrentRateHoldsNeverExceedLimit", testRateConcurrent},
 		{"WhileHoldReleasedOnLeavingState", testWhileHold},
+		{"PruneRateUsesByAge", testRatePrune},
 	}
 }
 
@@ -244,4 +245,48 @@ func testWhileHold(t *testing.T, s callbackd.Store) {
 	if counter(t, s, "queued/svc") != 0 || counter(t, s, "slot/w") != 1 {
 		t.Fatalf("after leaving QUEUED: queued=%d slot=%d, want 0 and 1", counter(t, s, "queued/svc"), counter(t, s, "slot/w"))
 	}
+}
+
+// testRatePrune: PruneRateUses deletes the uses at or before its time,
+// key by key up to its limit, keeps later ones (they still count), and
+// leaves no counter row behind for a key without uses.
+func testRatePrune(t *testing.T, s callbackd.Store) {
+	ctx := context.Background()
+	day := func(n string, at time.Time, limit int) callbackd.Hold {
+		return callbackd.Hold{Key: "day/svc/2026-03-02/_customer_number=" + n, Limit: limit, Window: 48 * time.Hour, At: at}
+	}
+	win := func(at time.Time, limit int) callbackd.Hold {
+		return callbackd.Hold{Key: "rate/svc/2", Limit: limit, Window: 10 * time.Hour, At: at}
+	}
+	create(t, s, withHolds(newCallback("p1", "svc", "1", t0), day("+1", t0, 1), win(t0, 5)))
+	create(t, s, withHolds(newCallback("p2", "svc", "2", t0), day("+2", t0, 1), win(t0.Add(2*time.Hour), 5)))
+	create(t, s, withHolds(newCallback("p3", "svc", "3", t0), day("+3", t0, 1)))
+
+	if n, err := s.PruneRateUses(ctx, t0.Add(-time.Millisecond), 10); n != 0 || err != nil {
+		t.Fatalf("prune before every use = %d, %v; want 0", n, err)
+	}
+	// Four keys have a use at t0; the limit counts keys.
+	pruned := 0
+	for _, want := range []int{3, 1, 0} {
+		n, err := s.PruneRateUses(ctx, t0.Add(time.Hour), 3)
+		if err != nil || n != want {
+			t.Fatalf("prune = %d, %v; want %d (pruned %d so far)", n, err, want, pruned)
+		}
+		pruned += n
+	}
+	for _, n := range []string{"+1", "+2", "+3"} {
+		key := day(n, t0, 1).Key
+		if cs, err := s.Counters(ctx, key, key+"\x00"); err != nil || len(cs) != 0 {
+			t.Fatalf("counters of pruned key %s = %+v, %v; want none", key, cs, err)
+		}
+	}
+	// The use at t0+2h was after the prune's time: it still counts, the
+	// one at t0 does not.
+	var le *callbackd.LimitError
+	if err := s.CreateCallback(ctx, withHolds(newCallback("p4", "svc", "4", t0), win(t0.Add(3*time.Hour), 1)), nil); !errors.As(err, &le) {
+		t.Fatalf("take with limit 1 after the prune: err = %v; want LimitError (the later use is kept)", err)
+	}
+	create(t, s, withHolds(newCallback("p5", "svc", "5", t0), win(t0.Add(3*time.Hour), 2)))
+	// A pruned day key counts from zero again.
+	create(t, s, withHolds(newCallback("p6", "svc", "6", t0), day("+1", t0.Add(2*time.Hour), 1)))
 }
