@@ -129,7 +129,7 @@ func Open(ctx context.Context, opts Options) (*Server, error) {
 	// Everything but Close goes through the timing wrapper.
 	s.metrics = prom.New(prom.Options{Store: raw, Clock: s.opts.Clock, Logger: s.log})
 	store := s.metrics.Store()
-	exec := ors.New(ors.Options{Token: cfg.Executor.Token, URLFor: ors.ConfiguredURL(s.Config)})
+	exec := ors.New(ors.Options{Token: cfg.Executor.Token, URLFor: ors.ConfiguredURL(s.Config), Conns: cfg.Dispatcher.Workers})
 	s.manager = &callbacks.Manager{Store: store, Clock: s.opts.Clock, Config: s.Config, Executor: exec}
 	s.dispatcher = dispatch.New(dispatch.Options{
 		Store: store, Executor: exec, Clock: s.opts.Clock, Config: s.Config, Logger: s.log, Manager: s.manager,
