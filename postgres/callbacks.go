@@ -134,11 +134,8 @@ func (s *Store) ClaimDue(ctx context.Context, q callbackd.ClaimQuery, fn func(cb
 			if err := checkEvents(evs); err != nil {
 				return &callerError{err}
 			}
-			st, err := updateSteps(cb)
-			if err != nil {
-				return err
-			}
-			st = append(st, holdSteps(before, cb.Holds)...)
+			// The record itself is written by updateAll, for all at once.
+			st := holdSteps(before, cb.Holds)
 			writes = append(writes, &op{kind: opUpdate, cb: cb, steps: append(st, keySteps(cb)...)})
 			keys = append(keys, holdKeys(before, cb.Holds)...)
 			events = append(events, evs...)
@@ -147,6 +144,11 @@ func (s *Store) ClaimDue(ctx context.Context, q callbackd.ClaimQuery, fn func(cb
 			slices.Sort(keys)
 			p.control(lockCounters, slices.Compact(keys))
 		}
+		sql, args, err := updateAll(claimed)
+		if err != nil {
+			return err
+		}
+		p.controlRows(int64(len(claimed)), sql, args...)
 		for _, o := range writes {
 			p.write(&groupcommit.Request[*op]{Op: o})
 		}
