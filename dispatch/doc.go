@@ -26,6 +26,12 @@
 // dispatcher that lost its lease (it stalled for longer than the lease)
 // does not overwrite what the new owner did.
 //
+// The loop overlaps batches (see loop.go): Workers goroutines take claimed
+// callbacks from a queue of at most Workers, and the next batch is claimed
+// as soon as the previous one is queued, so a claim waits behind at most
+// Batch+Workers others and the lease rule above still applies to each.
+// RunOnce, for tests, claims one batch and returns when it is recorded.
+//
 // Several nodes must agree on when a callback is due and when a lease
 // ends: on PostgreSQL the Clock they are given is the database's
 // (postgres.Clock, wired by package server), not the machine's. While the

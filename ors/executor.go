@@ -23,6 +23,14 @@ const DefaultTimeout = 10 * time.Second
 // platform's logs say who called.
 const DefaultUserAgent = "callbackd"
 
+// DefaultConns is how many idle connections to one platform the default
+// client keeps when Options.Conns is 0. net/http keeps 2: with more
+// submissions in flight than that, every answer beyond the second closes
+// its connection and the next submission dials a new one (a TCP handshake,
+// two goroutines and a TIME_WAIT socket per callback), which cost more CPU
+// than the submission itself.
+const DefaultConns = 64
+
 // Fields of the submit request that callbackd owns. They are written after
 // the submission's parameters, so a parameter of the same name never
 // replaces them.
@@ -34,10 +42,16 @@ const (
 
 // Options configures an Executor.
 type Options struct {
-	// Client sends the requests; nil uses a client with DefaultTimeout.
-	// The Executor uses a copy whose CheckRedirect refuses redirects (see
-	// the package doc), so the caller's client is never changed.
+	// Client sends the requests; nil uses a client with DefaultTimeout
+	// whose transport keeps Conns idle connections per platform. The
+	// Executor uses a copy whose CheckRedirect refuses redirects (see the
+	// package doc), so the caller's client is never changed.
 	Client *http.Client
+	// Conns is how many idle connections per platform the default client
+	// keeps for reuse: the number of submissions in flight (the
+	// dispatcher's workers), so that a busy dispatcher never dials again.
+	// 0 is DefaultConns; ignored when Client is set.
+	Conns int
 	// UserAgent is the User-Agent header; empty sends DefaultUserAgent.
 	UserAgent string
 	// Token, when set, is sent as "Authorization: Bearer <Token>" on every
@@ -70,6 +84,7 @@ func New(opts Options) *Executor {
 		c = *opts.Client
 	} else {
 		c.Timeout = DefaultTimeout
+		c.Transport = transport(opts.Conns)
 	}
 	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	ua := opts.UserAgent
@@ -181,6 +196,19 @@ func (e *Executor) Cancel(ctx context.Context, cb *callbackd.Callback) error {
 		return fmt.Errorf("ORS request failed: reading the %s answer: %v", statusLine(resp.StatusCode), err)
 	}
 	return errors.New(refusal(resp.StatusCode, data))
+}
+
+// transport is the default client's transport: net/http's defaults
+// (proxy from the environment, dial and TLS handshake timeouts, HTTP/2
+// when offered) with room for conns idle connections per platform.
+func transport(conns int) *http.Transport {
+	if conns <= 0 {
+		conns = DefaultConns
+	}
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = conns
+	t.MaxIdleConns = max(t.MaxIdleConns, conns)
+	return t
 }
 
 // decorate sets the headers every request carries.

@@ -104,21 +104,15 @@ const updateCallback = `UPDATE callbacks SET state=$1, reason=$2, customer_numbe
 // locked in key order, the writes go in one round trip, and the events
 // are numbered just before COMMIT.
 func (s *Store) ClaimDue(ctx context.Context, q callbackd.ClaimQuery, fn func(cb *callbackd.Callback) ([]callbackd.Event, error)) ([]*callbackd.Callback, error) {
-	query := `SELECT ` + callbackColumns + ` FROM callbacks WHERE due_at > 0 AND due_at <= $1 AND lease_until <= $1 AND state IN ('SCHEDULED', 'QUEUED')`
-	order := ` ORDER BY due_at, id LIMIT $2 FOR UPDATE SKIP LOCKED`
-	if q.Expired {
-		query = `SELECT ` + callbackColumns + ` FROM callbacks WHERE expiration_time <= $1 AND lease_until <= $1 AND state <> 'COMPLETED' AND session_id = ''`
-		order = ` ORDER BY expiration_time, id LIMIT $2 FOR UPDATE SKIP LOCKED`
-	}
-	args := []any{ms(q.Now), max(q.Limit, 1)}
-	if q.ID != "" {
-		query += ` AND id = $3`
-		args = append(args, q.ID)
-	}
-	query += order
+	query, args := claimQuery(q)
 	var out []*callbackd.Callback
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		out = nil
+		if !q.Expired && q.ID == "" {
+			if _, err := tx.Exec(ctx, inClaimOrder); err != nil {
+				return err
+			}
+		}
 		rows, err := tx.Query(ctx, query, args...)
 		if err != nil {
 			return err
@@ -140,11 +134,8 @@ func (s *Store) ClaimDue(ctx context.Context, q callbackd.ClaimQuery, fn func(cb
 			if err := checkEvents(evs); err != nil {
 				return &callerError{err}
 			}
-			st, err := updateSteps(cb)
-			if err != nil {
-				return err
-			}
-			st = append(st, holdSteps(before, cb.Holds)...)
+			// The record itself is written by updateAll, for all at once.
+			st := holdSteps(before, cb.Holds)
 			writes = append(writes, &op{kind: opUpdate, cb: cb, steps: append(st, keySteps(cb)...)})
 			keys = append(keys, holdKeys(before, cb.Holds)...)
 			events = append(events, evs...)
@@ -153,6 +144,11 @@ func (s *Store) ClaimDue(ctx context.Context, q callbackd.ClaimQuery, fn func(cb
 			slices.Sort(keys)
 			p.control(lockCounters, slices.Compact(keys))
 		}
+		sql, args, err := updateAll(claimed)
+		if err != nil {
+			return err
+		}
+		p.controlRows(int64(len(claimed)), sql, args...)
 		for _, o := range writes {
 			p.write(&groupcommit.Request[*op]{Op: o})
 		}
@@ -178,6 +174,34 @@ func (s *Store) ClaimDue(ctx context.Context, q callbackd.ClaimQuery, fn func(cb
 	}
 	return out, nil
 }
+
+// claimQuery is the SELECT that locks the records of a claim: due ones,
+// oldest first, or, for the sweep, expired ones.
+func claimQuery(q callbackd.ClaimQuery) (string, []any) {
+	query := `SELECT ` + callbackColumns + ` FROM callbacks WHERE due_at > 0 AND due_at <= $1 AND lease_until <= $1 AND state IN ('SCHEDULED', 'QUEUED')`
+	order := ` ORDER BY due_at, id LIMIT $2 FOR UPDATE SKIP LOCKED`
+	if q.Expired {
+		query = `SELECT ` + callbackColumns + ` FROM callbacks WHERE expiration_time <= $1 AND lease_until <= $1 AND state <> 'COMPLETED' AND session_id = ''`
+		order = ` ORDER BY expiration_time, id LIMIT $2 FOR UPDATE SKIP LOCKED`
+	}
+	args := []any{ms(q.Now), max(q.Limit, 1)}
+	if q.ID != "" {
+		query += ` AND id = $3`
+		args = append(args, q.ID)
+	}
+	return query + order, args
+}
+
+// inClaimOrder makes the claim of due callbacks read the index on
+// (due_at, id) in order and stop after the batch, whatever the statistics
+// say. After a burst of bookings, before autovacuum analyzes the table,
+// the planner believes few rows are due, and chose to fetch every due row
+// and sort them all (on disk past work_mem) for each batch: with 20,000
+// due at once, 20 ms of server CPU per claim of 500, half of what the
+// server spent per dispatched callback. With sorting off, the only plan
+// left without a sort is the ordered index scan. Not for the claim of one
+// id (SubmitNow), which the primary key finds.
+const inClaimOrder = `SET LOCAL enable_sort = off`
 
 // PurgeCompleted implements callbackd.Store.
 func (s *Store) PurgeCompleted(ctx context.Context, before time.Time, limit int) (int, error) {

@@ -63,6 +63,10 @@ type Options struct {
 	NoDispatch bool
 	// Sleep replaces the dispatcher's waits between attempts (tests).
 	Sleep func(ctx context.Context, d time.Duration) bool
+	// Executor, when set, replaces the HTTP executor (package ors) for
+	// submissions and cancels: benchmarks use an in-process one to tell
+	// the cost of the dispatcher and the store from that of HTTP.
+	Executor callbackd.Executor
 }
 
 // Server is a running callbackd.
@@ -129,7 +133,10 @@ func Open(ctx context.Context, opts Options) (*Server, error) {
 	// Everything but Close goes through the timing wrapper.
 	s.metrics = prom.New(prom.Options{Store: raw, Clock: s.opts.Clock, Logger: s.log})
 	store := s.metrics.Store()
-	exec := ors.New(ors.Options{Token: cfg.Executor.Token, URLFor: ors.ConfiguredURL(s.Config)})
+	var exec callbackd.Executor = ors.New(ors.Options{Token: cfg.Executor.Token, URLFor: ors.ConfiguredURL(s.Config), Conns: cfg.Dispatcher.Workers})
+	if opts.Executor != nil {
+		exec = opts.Executor
+	}
 	s.manager = &callbacks.Manager{Store: store, Clock: s.opts.Clock, Config: s.Config, Executor: exec}
 	s.dispatcher = dispatch.New(dispatch.Options{
 		Store: store, Executor: exec, Clock: s.opts.Clock, Config: s.Config, Logger: s.log, Manager: s.manager,
