@@ -169,6 +169,7 @@ func rateTests() []namedTest {
 		{"ConcurrentRateHoldsNeverExceedLimit", testRateConcurrent},
 		{"WhileHoldReleasedOnLeavingState", testWhileHold},
 		{"PruneRateUsesByAge", testRatePrune},
+		{"PruneRateUsesWhileTaking", testRatePruneConcurrent},
 	}
 }
 
@@ -289,4 +290,56 @@ func testRatePrune(t *testing.T, s callbackd.Store) {
 	create(t, s, withHolds(newCallback("p5", "svc", "5", t0), win(t0.Add(3*time.Hour), 2)))
 	// A pruned day key counts from zero again.
 	create(t, s, withHolds(newCallback("p6", "svc", "6", t0), day("+1", t0.Add(2*time.Hour), 1)))
+}
+
+// testRatePruneConcurrent prunes a key's old uses while its window is
+// being taken from all sides: every take and prune succeeds (no deadlock
+// surfaces, on PostgreSQL none happens between the two lock orders), the
+// limit stays exact, and the old uses are gone.
+func testRatePruneConcurrent(t *testing.T, s callbackd.Store) {
+	const limit, tries, old = 10, 40, 30
+	hold := func(at time.Time) callbackd.Hold {
+		return callbackd.Hold{Key: "rate/prune", Limit: limit, Window: time.Hour, At: at}
+	}
+	// Old uses, two hours before the window (taken under a higher limit).
+	for i := range old {
+		h := hold(t0.Add(-2*time.Hour + time.Duration(i)*time.Millisecond))
+		h.Limit = old
+		create(t, s, withHolds(newCallback(fmt.Sprintf("po%02d", i), "svc", "1", t0), h))
+	}
+	var ok atomic.Int32
+	var wg sync.WaitGroup
+	for i := range tries {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			err := s.CreateCallback(context.Background(), withHolds(newCallback(fmt.Sprintf("pn%02d", i), "svc", "1", t0), hold(t0.Add(time.Duration(i)*time.Millisecond))), nil)
+			var le *callbackd.LimitError
+			switch {
+			case err == nil:
+				ok.Add(1)
+			case !errors.As(err, &le):
+				t.Error(err)
+			}
+		}()
+		if i%4 == 0 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if _, err := s.PruneRateUses(context.Background(), t0.Add(-time.Hour), 1); err != nil {
+					t.Error(err)
+				}
+			}()
+		}
+	}
+	wg.Wait()
+	if ok.Load() != limit {
+		t.Fatalf("accepted %d uses, want exactly %d", ok.Load(), limit)
+	}
+	if n, err := s.PruneRateUses(context.Background(), t0.Add(-time.Hour), 10); n != 0 || err != nil {
+		// The key has no use at or before t0-1h left: the concurrent
+		// prunes (one key each) took them all. A take may also have
+		// pruned them, sliding its window.
+		t.Fatalf("old uses left after the prunes: %d keys, %v", n, err)
+	}
 }
