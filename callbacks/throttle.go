@@ -117,6 +117,7 @@ func rateHorizon(cfg *callbackd.Config) time.Duration {
 // keep the customer's number in the store for good.
 func (m *Manager) PruneThrottleUses(ctx context.Context, now time.Time, batch int) (int, error) {
 	before := now.Add(-rateHorizon(m.Config()))
+	batch = max(batch, 1)
 	total := 0
 	for {
 		n, err := m.Store.PruneRateUses(ctx, before, batch)

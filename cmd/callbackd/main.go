@@ -158,8 +158,9 @@ func serve(args []string, stderr io.Writer) int {
 // gcPercent is the garbage collector's target when $GOGC is not set.
 // callbackd's live heap is small (tens of MB with a million callbacks
 // stored: they live in the database), and at Go's default of 100 the
-// collector cost 8-12% of a Start-Callback's CPU under load; at 400 it
-// costs a quarter of that for a few tens of MB more resident memory.
+// collector cost 8-12% of a Start-Callback's CPU under load; at 400 the
+// load tool measured about 5% more Starts per second, for a few tens of
+// MB more resident memory (BENCHMARKS.md).
 const gcPercent = 400
 
 // tuneGC sets gcPercent unless the operator chose with $GOGC (or bounded
