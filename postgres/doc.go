@@ -19,20 +19,23 @@
 // A disk takes about a thousand fsyncs a second. CreateCallback,
 // UpdateCallback and AppendEvents therefore queue their writes
 // (internal/groupcommit), and two committers, each on its own pool
-// connection, take everything pending (at most 48 writes: each runs in a
-// subtransaction, and past 64 PostgreSQL's per-backend subtransaction cache
-// overflows, which slows every other backend's snapshots) and run it as
-// one READ COMMITTED transaction with one COMMIT (see commit.go), in two
-// or three round trips whatever its size. Each write runs in its own
-// SAVEPOINT: its error (a full counter, a duplicate id, a NUL byte, its fn
-// refusing) rolls back that write alone and reaches its caller alone; the
-// others commit. A full counter or an existing id is seen as a statement
+// connection, take everything pending (at most 48 writes: a batch that
+// runs again with savepoints runs each in a subtransaction, and past 64
+// PostgreSQL's per-backend subtransaction cache overflows, which slows
+// every other backend's snapshots) and run it as one READ COMMITTED
+// transaction with one COMMIT (see commit.go), in two or three round trips
+// whatever its size. A batch first runs without savepoints; if one of its
+// writes fails, it is rolled back and runs again with each write in its
+// own SAVEPOINT, so that the error (a full counter, a duplicate id, a NUL
+// byte, its fn refusing) rolls back that write alone and reaches its
+// caller alone; the others commit. A full counter or an existing id is seen as a statement
 // that returns no row, not as a server error, so the transaction and pgx's
 // prepared statements stay usable. Nobody is answered before the
 // COMMIT is durable, and a failed COMMIT fails every write of the batch. A
 // lone write commits at once; batches grow from the writes that arrive
 // while the committers are busy. ClaimDue (a batch already),
-// PurgeCompleted, SetCounter and migrations keep their own transactions.
+// PurgeCompleted, PruneRateUses, SetCounter and migrations keep their own
+// transactions.
 //
 // Deadlocks: every transaction takes its row locks in one global order,
 // callback rows (by id), then counter rows (by key bytes), then the event
@@ -84,8 +87,9 @@
 // COMMITTED's fresh snapshot per statement make check and increment one
 // step across nodes, without SERIALIZABLE. No row back means the counter
 // is full: the store returns *callbackd.LimitError and the write is rolled
-// back to its savepoint. A limit <= 0 means unlimited. Counters that drop
-// to zero stay as rows.
+// back (the batch runs again with savepoints). A limit <= 0 means
+// unlimited. Counters that drop to zero stay as rows, but for the lock
+// rows of rate holds, which PruneRateUses deletes with their old uses.
 //
 // # Migrations
 //
