@@ -24,10 +24,12 @@ import (
 //  2. run each update's fn on its record (in Go, no round trip);
 //  3. lock every counter row any write of the batch will touch, in key
 //     order, with one upsert;
-//  4. run the writes, all in one round trip; if one fails, the batch
-//     runs again from BEGIN with each write in its own savepoint, so a
-//     write that fails (its error rolls back to its savepoint) fails
-//     alone, and the writes after it run again;
+//  4. run the writes, all in one round trip: each write's counter takes,
+//     then every record and lookup key set-based (batch_rows.go); if one
+//     fails, the batch runs again from BEGIN with each write in its own
+//     savepoint and statement by statement, so a write that fails (its
+//     error rolls back to its savepoint) fails alone, and the writes after
+//     it run again;
 //  5. number the events of the successful writes and COMMIT, in one
 //     round trip (see insertEvents).
 //
@@ -211,9 +213,12 @@ func (s *Store) batchOnce(ctx context.Context, batch []*groupcommit.Request[*op]
 		if optimistic {
 			n = len(writes)
 		}
+		setBased := optimistic && !savepoints
 		for j, r := range writes[i : i+n] {
 			switch {
-			case optimistic && !savepoints:
+			case setBased:
+				p.writeChecks(r) // records and keys: queueRecords
+				continue
 			case optimistic:
 				p.control(`SAVEPOINT w` + strconv.Itoa(j))
 			case !single:
@@ -221,12 +226,17 @@ func (s *Store) batchOnce(ctx context.Context, batch []*groupcommit.Request[*op]
 			}
 			p.write(r)
 		}
+		if setBased {
+			if err := p.queueRecords(writes); err != nil {
+				return err
+			}
+		}
 		failed, werr, err := p.send(ctx, conn.Conn())
+		if setBased && (failed >= 0 || p.short || (err != nil && writeFailed(ctx, err))) {
+			return errWriteFailed
+		}
 		if err != nil {
 			return err
-		}
-		if failed >= 0 && optimistic && !savepoints {
-			return errWriteFailed
 		}
 		name := `w`
 		if optimistic {
@@ -380,6 +390,7 @@ type pipeline struct {
 	queued int // statements queued
 	ok     int // statements answered without a server error, in order
 	writes []pipeWrite
+	short  bool // a set-based write changed fewer rows than it should
 }
 
 // pipeWrite is one write's statements in a pipeline.
@@ -408,9 +419,17 @@ func (p *pipeline) commit() {
 
 // write queues a write's steps.
 func (p *pipeline) write(r *groupcommit.Request[*op]) {
+	p.writeFiltered(r, func(step) bool { return true })
+}
+
+// writeFiltered queues the steps of a write that keep accepts.
+func (p *pipeline) writeFiltered(r *groupcommit.Request[*op], keep func(step) bool) {
 	w := len(p.writes)
 	p.writes = append(p.writes, pipeWrite{from: p.queued})
 	for _, st := range r.Op.steps {
+		if !keep(st) {
+			continue
+		}
 		p.queued++
 		q := p.b.Queue(st.sql, st.args...)
 		if st.check == checkNone {

@@ -24,9 +24,11 @@
 // PostgreSQL's per-backend subtransaction cache overflows, which slows
 // every other backend's snapshots) and run it as one READ COMMITTED
 // transaction with one COMMIT (see commit.go), in two or three round trips
-// whatever its size. A batch first runs without savepoints; if one of its
-// writes fails, it is rolled back and runs again with each write in its
-// own SAVEPOINT, so that the error (a full counter, a duplicate id, a NUL
+// whatever its size. A batch first runs without savepoints, its records
+// and lookup keys written set-based (one INSERT or UPDATE per table from
+// arrays, see batch_rows.go); if one of its writes fails, it is rolled
+// back and runs again with each write in its own SAVEPOINT and a
+// statement per record, so that the error (a full counter, a duplicate id, a NUL
 // byte, its fn refusing) rolls back that write alone and reaches its
 // caller alone; the others commit. A full counter or an existing id is seen as a statement
 // that returns no row, not as a server error, so the transaction and pgx's

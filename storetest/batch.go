@@ -22,6 +22,8 @@ import (
 func batchTests() []namedTest {
 	return []namedTest{
 		{"BatchOneRefusalDoesNotFailNeighbours", testBatchNeighbours},
+		{"BatchTakenIDAloneFailsAlone", testBatchTakenID},
+		{"BatchValueTheStoreRefusesFailsAlone", testBatchRefusedValue},
 		{"BatchLastUnitsGoToExactlyThatMany", testBatchLastUnits},
 		{"BatchCallerCancelledBeforeItsTurnIsNotRun", testBatchCancelled},
 		{"BatchPanicInUpdateReachesItsCaller", testBatchPanic},
@@ -258,6 +260,71 @@ func testBatchNeighbours(t *testing.T, s callbackd.Store) {
 	}
 	if got := counter(t, s, full.Key); got != 1 {
 		t.Errorf("counter %s = %d, want 1", full.Key, got)
+	}
+}
+
+// testBatchTakenID: a batch whose only failing write is the create of an
+// id that exists (no counter refuses it: a store that writes a batch's
+// records together must still find it) fails that write alone, with its
+// holds given back, and changes neither the record nor its neighbours.
+func testBatchTakenID(t *testing.T, s callbackd.Store) {
+	ctx := context.Background()
+	roomy := callbackd.Hold{Key: "slot/taken", Limit: 100}
+	create(t, s, newCallback("taken", "svc", "1", t0))
+	mk := func(id, number string) func() error {
+		return func() error {
+			cb := withHolds(newCallback(id, "svc", number, t0), roomy)
+			cb.Lookup = map[string]string{"_customer_number": number}
+			return s.CreateCallback(ctx, cb, []callbackd.Event{cb.Accepted(t0, "test")})
+		}
+	}
+	errs := outcomes(t, s, mk("t-good-0", "10"), mk("taken", "11"), mk("t-good-1", "12"))
+	if errs[0] != nil || errs[2] != nil || !errors.Is(errs[1], callbackd.ErrConflict) {
+		t.Fatalf("errs %v, want nil, ErrConflict, nil", errs)
+	}
+	if got, _ := s.GetCallback(ctx, "taken"); got == nil || got.CustomerNumber != "1" {
+		t.Errorf("conflicting create changed the record: %+v", got)
+	}
+	for _, id := range []string{"t-good-0", "t-good-1"} {
+		if _, err := s.GetCallback(ctx, id); err != nil {
+			t.Errorf("%s not stored: %v", id, err)
+		}
+	}
+	found, err := s.FindCallbacks(ctx, callbackd.Query{Lookups: []callbackd.KeyValue{{Key: "_customer_number", Value: "11"}}})
+	if err != nil || len(found) != 0 {
+		t.Errorf("the refused create's lookup key was stored: %v, %v", found, err)
+	}
+	if got := counter(t, s, roomy.Key); got != 2 {
+		t.Errorf("counter %s = %d, want 2", roomy.Key, got)
+	}
+}
+
+// testBatchRefusedValue: a record with a NUL byte in a column is either
+// stored as it is (SQLite) or refused with BAD_PARAMETER (PostgreSQL's
+// text cannot hold one); either way its neighbours in the batch commit.
+func testBatchRefusedValue(t *testing.T, s callbackd.Store) {
+	ctx := context.Background()
+	mk := func(id, number string) func() error {
+		return func() error {
+			cb := newCallback(id, "svc", number, t0)
+			return s.CreateCallback(ctx, cb, []callbackd.Event{cb.Accepted(t0, "test")})
+		}
+	}
+	errs := outcomes(t, s, mk("v-good-0", "20"), mk("v-nul", "2\x001"), mk("v-good-1", "22"))
+	if errs[0] != nil || errs[2] != nil {
+		t.Fatalf("neighbours failed: %v", errs)
+	}
+	got, err := s.GetCallback(ctx, "v-nul")
+	switch {
+	case errs[1] == nil && (err != nil || got.CustomerNumber != "2\x001"):
+		t.Errorf("accepted, then read back as %+v, %v", got, err)
+	case errs[1] != nil && (callbackd.ErrorCode(errs[1]) != callbackd.CodeBadParameter || !errors.Is(err, callbackd.ErrNotFound)):
+		t.Errorf("refused with %v (want BAD_PARAMETER), then read back: %v", errs[1], err)
+	}
+	for _, id := range []string{"v-good-0", "v-good-1"} {
+		if _, err := s.GetCallback(ctx, id); err != nil {
+			t.Errorf("%s not stored: %v", id, err)
+		}
 	}
 }
 
