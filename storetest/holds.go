@@ -214,19 +214,25 @@ func testRateConcurrent(t *testing.T, s callbackd.Store) {
 		go func(i int) {
 			defer wg.Done()
 			h := callbackd.Hold{Key: "rate/busy", Limit: limit, Window: time.Hour, At: t0.Add(time.Duration(i) * time.Millisecond)}
-			err := s.CreateCallback(context.Background(), withHolds(newCallback(fmt.Sprintf("rc%02d", i), "svc", "1", t0), h), nil)
-			var le *callbackd.LimitError
-			switch {
-			case err == nil:
-				ok.Add(1)
-			case !errors.As(err, &le):
-				t.Error(err)
-			}
+			takeOrRefuse(t, s, withHolds(newCallback(fmt.Sprintf("rc%02d", i), "svc", "1", t0), h), &ok)
 		}(i)
 	}
 	wg.Wait()
 	if ok.Load() != limit {
 		t.Fatalf("accepted %d uses, want exactly %d", ok.Load(), limit)
+	}
+}
+
+// takeOrRefuse creates cb, counting it in ok when accepted; an error
+// other than a LimitError fails the test.
+func takeOrRefuse(t *testing.T, s callbackd.Store, cb *callbackd.Callback, ok *atomic.Int32) {
+	err := s.CreateCallback(context.Background(), cb, nil)
+	var le *callbackd.LimitError
+	switch {
+	case err == nil:
+		ok.Add(1)
+	case !errors.As(err, &le):
+		t.Error(err)
 	}
 }
 
@@ -313,14 +319,7 @@ func testRatePruneConcurrent(t *testing.T, s callbackd.Store) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			err := s.CreateCallback(context.Background(), withHolds(newCallback(fmt.Sprintf("pn%02d", i), "svc", "1", t0), hold(t0.Add(time.Duration(i)*time.Millisecond))), nil)
-			var le *callbackd.LimitError
-			switch {
-			case err == nil:
-				ok.Add(1)
-			case !errors.As(err, &le):
-				t.Error(err)
-			}
+			takeOrRefuse(t, s, withHolds(newCallback(fmt.Sprintf("pn%02d", i), "svc", "1", t0), hold(t0.Add(time.Duration(i)*time.Millisecond))), &ok)
 		}()
 		if i%4 == 0 {
 			wg.Add(1)
