@@ -44,8 +44,9 @@ type Store interface {
 	// how many it deleted.
 	PurgeCompleted(ctx context.Context, before time.Time, limit int) (int, error)
 
-	// PruneRateUses deletes up to limit uses of rate holds (Hold.IsRate)
-	// taken at or before the given time, and says how many it deleted. A
+	// PruneRateUses deletes the uses of rate holds (Hold.IsRate) taken at
+	// or before the given time, of up to limit keys, and says how many
+	// keys it pruned (fewer than limit: none are left). A
 	// use is pruned when a later take of its key slides past it; a key
 	// that is never taken again (the daily per-number limit names its
 	// day, and the number) would keep its uses, and so a customer's

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"errors"
+	"slices"
 
 	"github.com/jackc/pgx/v5/pgconn"
 
@@ -10,14 +11,14 @@ import (
 	"github.com/callbackd/callbackd/internal/groupcommit"
 )
 
-// A batch that runs without savepoints (see runBatch) writes its records
-// and lookup keys set-based: one INSERT of every new record, one UPDATE of
-// every changed one and one INSERT of every lookup key, each from arrays
-// (unnest), instead of a statement per write. Only the writes' checks (the
-// counter takes, which may fail) stay one statement each. Nothing is lost
-// by it: if any write of such a batch fails, the batch runs again with a
-// savepoint per write and a statement per record, which says which write
-// failed and why.
+// Set-based writes: one INSERT of every new record, one UPDATE of every
+// changed one and one INSERT of every lookup key, each from arrays
+// (unnest), instead of a statement per write. A claim writes its records
+// so, and so does a group-commit batch that runs without savepoints (see
+// runBatch), whose writes' checks (the counter takes, which may fail) stay
+// one statement each. Nothing is lost by it: if any write of such a batch
+// fails, the batch runs again with a savepoint per write and a statement
+// per record, which says which write failed and why.
 
 // isRecordStep tells the statements that the set-based writes replace.
 func isRecordStep(st step) bool {
@@ -35,38 +36,32 @@ func (p *pipeline) writeChecks(r *groupcommit.Request[*op]) {
 // batch again with savepoints.
 func (p *pipeline) queueRecords(writes []*groupcommit.Request[*op]) error {
 	var created, updated []*callbackd.Callback
-	var keys, values, ids []string
 	for _, r := range writes {
-		o := r.Op
-		switch o.kind {
+		switch r.Op.kind {
 		case opCreate:
-			created = append(created, o.cb)
+			created = append(created, r.Op.cb)
 		case opUpdate:
-			updated = append(updated, o.cb)
-		default:
+			updated = append(updated, r.Op.cb)
+		}
+	}
+	for _, set := range []struct {
+		cbs []*callbackd.Callback
+		sql string
+	}{{created, insertAllSQL}, {updated, updateAllSQL}} {
+		if len(set.cbs) == 0 {
 			continue
 		}
-		for _, st := range o.steps {
-			if st.sql == insertKey {
-				keys = append(keys, st.args[0].(string))
-				values = append(values, st.args[1].(string))
-				ids = append(ids, st.args[2].(string))
-			}
-		}
-	}
-	if len(created) > 0 {
-		sql, args, err := insertAll(created)
+		args, err := recordArrays(set.cbs)
 		if err != nil {
 			return err
 		}
-		p.setRows(int64(len(created)), sql, args...)
+		p.rowsExactly(int64(len(set.cbs)), set.sql, args...)
 	}
-	if len(updated) > 0 {
-		sql, args, err := updateAll(updated)
-		if err != nil {
-			return err
+	var keys, values, ids []string
+	for _, cb := range append(created, updated...) {
+		for _, k := range lookupKeys(cb) {
+			keys, values, ids = append(keys, k), append(values, cb.Lookup[k]), append(ids, cb.ID)
 		}
-		p.setRows(int64(len(updated)), sql, args...)
 	}
 	if len(keys) > 0 {
 		p.control(insertKeysSQL, keys, values, ids)
@@ -74,12 +69,25 @@ func (p *pipeline) queueRecords(writes []*groupcommit.Request[*op]) error {
 	return nil
 }
 
+// lookupKeys are the keys of a record's lookup values to store (those
+// with a value), in key order.
+func lookupKeys(cb *callbackd.Callback) []string {
+	keys := make([]string, 0, len(cb.Lookup))
+	for k, v := range cb.Lookup {
+		if v != "" {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	return keys
+}
+
 const insertKeysSQL = `INSERT INTO callback_keys (key, value, callback_id)
 	SELECT * FROM unnest($1::text[], $2::text[], $3::text[]) ON CONFLICT DO NOTHING`
 
-// insertAll is one INSERT of new records; an id that exists is skipped,
-// and the caller compares the rows inserted with the records.
-func insertAll(cbs []*callbackd.Callback) (string, []any, error) {
+// recordArrays are the records' values as one array per column of
+// callbackColumns, in that order (the arguments of recordsSQL).
+func recordArrays(cbs []*callbackd.Callback) ([]any, error) {
 	n := len(cbs)
 	ids, services, states, reasons, numbers, sessions, owners, props, holds := make([]string, n), make([]string, n), make([]string, n),
 		make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
@@ -88,7 +96,7 @@ func insertAll(cbs []*callbackd.Callback) (string, []any, error) {
 	for i, cb := range cbs {
 		p, h, err := encodeRecord(cb)
 		if err != nil {
-			return "", nil, err
+			return nil, err
 		}
 		ids[i], services[i], states[i], reasons[i], numbers[i], sessions[i], owners[i], props[i], holds[i] = cb.ID, cb.Service, string(cb.State),
 			string(cb.Reason), cb.CustomerNumber, cb.SessionID, cb.LeaseOwner, p, h
@@ -96,17 +104,27 @@ func insertAll(cbs []*callbackd.Callback) (string, []any, error) {
 			ms(cb.UpdatedAt), ms(cb.DueAt), ms(cb.LeaseUntil)
 		attempts[i] = int32(cb.SubmitAttempts)
 	}
-	return insertAllSQL, []any{ids, services, states, reasons, numbers, desired, expiration, sessions, attempts, created, updated, props, holds, due, owners, until}, nil
+	return []any{ids, services, states, reasons, numbers, desired, expiration, sessions, attempts, created, updated, props, holds, due, owners, until}, nil
 }
 
-const insertAllSQL = `INSERT INTO callbacks (` + callbackColumns + `)
-	SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::bigint[], $8::text[], $9::int[],
-		$10::bigint[], $11::bigint[], $12::text[], $13::text[], $14::bigint[], $15::text[], $16::bigint[])
-	ON CONFLICT (id) DO NOTHING`
+// recordsSQL is the rows of recordArrays, named as the columns.
+const recordsSQL = `unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::bigint[], $8::text[], $9::int[],
+	$10::bigint[], $11::bigint[], $12::text[], $13::text[], $14::bigint[], $15::text[], $16::bigint[]) AS u(` + callbackColumns + `)`
 
-// setRows queues a set-based write that must change rows rows; fewer marks
-// the pipeline short.
-func (p *pipeline) setRows(rows int64, sql string, args ...any) {
+// insertAllSQL inserts new records; an id that exists is skipped, and the
+// caller compares the rows inserted with the records.
+const insertAllSQL = `INSERT INTO callbacks (` + callbackColumns + `) SELECT * FROM ` + recordsSQL + ` ON CONFLICT (id) DO NOTHING`
+
+// updateAllSQL writes records whose rows the transaction has locked (a
+// record's id, service and creation never change).
+const updateAllSQL = `UPDATE callbacks c SET state = u.state, reason = u.reason, customer_number = u.customer_number,
+	desired_time = u.desired_time, expiration_time = u.expiration_time, session_id = u.session_id, submit_attempts = u.submit_attempts,
+	updated_at = u.updated_at, properties = u.properties, holds = u.holds, due_at = u.due_at, lease_owner = u.lease_owner, lease_until = u.lease_until
+FROM ` + recordsSQL + ` WHERE c.id = u.id`
+
+// rowsExactly queues a set-based write that must change rows rows; fewer
+// marks the pipeline short.
+func (p *pipeline) rowsExactly(rows int64, sql string, args ...any) {
 	p.queued++
 	p.b.Queue(sql, args...).Exec(func(ct pgconn.CommandTag) error {
 		if ct.RowsAffected() != rows {

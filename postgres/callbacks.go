@@ -134,7 +134,7 @@ func (s *Store) ClaimDue(ctx context.Context, q callbackd.ClaimQuery, fn func(cb
 			if err := checkEvents(evs); err != nil {
 				return &callerError{err}
 			}
-			// The record itself is written by updateAll, for all at once.
+			// The records are written set-based, all at once (batch_rows.go).
 			st := holdSteps(before, cb.Holds)
 			writes = append(writes, &op{kind: opUpdate, cb: cb, steps: append(st, keySteps(cb)...)})
 			keys = append(keys, holdKeys(before, cb.Holds)...)
@@ -144,11 +144,11 @@ func (s *Store) ClaimDue(ctx context.Context, q callbackd.ClaimQuery, fn func(cb
 			slices.Sort(keys)
 			p.control(lockCounters, slices.Compact(keys))
 		}
-		sql, args, err := updateAll(claimed)
+		args, err := recordArrays(claimed)
 		if err != nil {
 			return err
 		}
-		p.controlRows(int64(len(claimed)), sql, args...)
+		p.rowsExactly(int64(len(claimed)), updateAllSQL, args...)
 		for _, o := range writes {
 			p.write(&groupcommit.Request[*op]{Op: o})
 		}
@@ -160,11 +160,13 @@ func (s *Store) ClaimDue(ctx context.Context, q callbackd.ClaimQuery, fn func(cb
 			p.control(sql, args...)
 		}
 		failed, werr, err := p.send(ctx, tx.Conn())
-		if err != nil {
+		switch {
+		case err != nil:
 			return err
-		}
-		if failed >= 0 {
+		case failed >= 0:
 			return &callerError{werr}
+		case p.short: // the rows are locked: cannot happen
+			return fmt.Errorf("postgres: a claim of %d records did not write them all", len(claimed))
 		}
 		out = claimed
 		return nil

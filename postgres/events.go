@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -21,13 +20,7 @@ import (
 // every write). Only the transaction holding the callback's row writes its
 // keys, so these inserts never wait on another writer.
 func keySteps(cb *callbackd.Callback) []step {
-	keys := make([]string, 0, len(cb.Lookup))
-	for k, v := range cb.Lookup {
-		if v != "" {
-			keys = append(keys, k)
-		}
-	}
-	slices.Sort(keys)
+	keys := lookupKeys(cb)
 	steps := make([]step, 0, len(keys))
 	for _, k := range keys {
 		steps = append(steps, step{sql: insertKey, args: []any{k, cb.Lookup[k], cb.ID}})
