@@ -292,6 +292,18 @@ func (cb *Callback) Submitted(now time.Time, sessionID string) Event {
 	return ev
 }
 
+// Unclaim gives back a claim that was not an attempt, because nothing was
+// sent (the service is paused or left the configuration, a late callback
+// was rescheduled, the lease ran low before the submission began): the
+// attempt count returns to what it was, so the next claim reuses the same
+// idempotency key, and the callback is due again at t (zero: not due).
+func (cb *Callback) Unclaim(now, t time.Time) {
+	if cb.SubmitAttempts > 0 {
+		cb.SubmitAttempts--
+	}
+	cb.RetryAt(now, t)
+}
+
 // RetryAt releases the lease after a failed attempt and makes the callback
 // due again at t.
 func (cb *Callback) RetryAt(now, t time.Time) {

@@ -7,8 +7,8 @@ import (
 )
 
 // Executor runs callbacks: it is the seam between callbackd and whatever
-// calls the customer (an external orchestration platform over HTTP today,
-// the built-in engine later).
+// calls the customer (an external orchestration platform over HTTP, or
+// the built-in engine). Executors routes each service to its own.
 type Executor interface {
 	// Submit hands a callback to execution and returns the execution
 	// session id (_ors_session_id). The same IdempotencyKey may arrive more
@@ -28,6 +28,11 @@ type Submission struct {
 	Attempt int
 	// IdempotencyKey is "<callback id>-<attempt>".
 	IdempotencyKey string
+	// Options are the service's effective options for this callback
+	// (the request's allowed overrides applied): Executors routes by
+	// their Type, and the built-in engine reads its execution options
+	// from them.
+	Options ServiceOptions
 	// Params are what execution receives (spec 001: "the provisioned data
 	// for the execution service ... along with the input parameters from
 	// the request"): the service's options, overridden by the request's

@@ -27,14 +27,28 @@ import (
 // and numbers arrive as their text).
 type Params map[string]string
 
-// Manager runs the use cases. All fields but Executor and NewID are
-// required.
-type Manager struct {
+// Policy holds the rules that requests and the dispatcher share: when a
+// callback is due, what a late one becomes, whether its service is
+// paused, what execution receives. The dispatcher holds a Policy, the
+// Manager embeds the same one, so neither needs the other to be built.
+// Store, Clock and Config are required.
+type Policy struct {
 	Store  callbackd.Store
 	Clock  callbackd.Clock
 	Config func() *callbackd.Config
 	// EWT estimates waiting times; nil uses the [callback] static-ewt.
 	EWT callbackd.EWTProvider
+}
+
+// Submitter hands an immediate callback to execution within the client's
+// request (the dispatcher's SubmitNow).
+type Submitter interface {
+	SubmitNow(ctx context.Context, id string) error
+}
+
+// Manager runs the use cases. Policy is required.
+type Manager struct {
+	*Policy
 	// Executor cancels callbacks already handed to execution; nil while no
 	// execution side is configured.
 	Executor callbackd.Executor
@@ -44,9 +58,9 @@ type Manager struct {
 	// NewID makes callback ids; nil uses time-ordered UUIDs (v7), which
 	// keep the store's primary-key index append-mostly.
 	NewID func() string
-	// SubmitNow hands an immediate callback to execution within the
-	// request (the dispatcher's); nil leaves it to the dispatch loop.
-	SubmitNow func(ctx context.Context, id string) error
+	// Submitter hands immediate callbacks to execution before Start
+	// answers, as GMS did; nil leaves them to the dispatch loop.
+	Submitter Submitter
 }
 
 func (m *Manager) newID() string {
@@ -56,7 +70,7 @@ func (m *Manager) newID() string {
 	return uuid.Must(uuid.NewV7()).String()
 }
 
-func (m *Manager) ewt(ctx context.Context, cfg *callbackd.Config, service, stat string) (time.Duration, error) {
+func (m *Policy) ewt(ctx context.Context, cfg *callbackd.Config, service, stat string) (time.Duration, error) {
 	if m.EWT != nil {
 		return m.EWT.EWT(ctx, service, stat)
 	}
@@ -147,19 +161,15 @@ func parseTimeParam(name, value, id string) (time.Time, error) {
 	return t, nil
 }
 
-// initialState applies spec 001's rule: immediate when the desired time is
-// before now + _request_execution_time_buffer + EWT. It also returns when
-// the callback is due for submission: now for an immediate one, else
-// desired - buffer - EWT.
-func (m *Manager) initialState(ctx context.Context, cfg *callbackd.Config, service string, opts callbackd.ServiceOptions, desired, now time.Time) (callbackd.State, time.Time, error) {
+// initialState applies the domain's ExecutionPlan with the service's
+// estimated wait time.
+func (m *Policy) initialState(ctx context.Context, cfg *callbackd.Config, service string, opts callbackd.ServiceOptions, desired, now time.Time) (callbackd.State, time.Time, error) {
 	ewt, err := m.ewt(ctx, cfg, service, opts.RequestQueueTimeStat)
 	if err != nil {
 		return "", time.Time{}, err
 	}
-	if desired.Before(now.Add(opts.RequestExecutionTimeBuffer + ewt)) {
-		return callbackd.StateQueued, now, nil
-	}
-	return callbackd.StateScheduled, desired.Add(-opts.RequestExecutionTimeBuffer - ewt), nil
+	state, due := callbackd.ExecutionPlan(opts, desired, now, ewt)
+	return state, due, nil
 }
 
 // parseReason reads _callback_reason (or the _reason the spec's ORS sample

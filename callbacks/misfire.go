@@ -7,52 +7,42 @@ import (
 	"github.com/callbackd/callbackd"
 )
 
-// MisfireAction is what to do with a claimed callback that is late.
-type MisfireAction int
-
-// Misfire actions.
-const (
-	MisfireSubmit     MisfireAction = iota // on time, or late within the grace period with the office open
-	MisfireReschedule                      // to Misfire's returned slot
-	MisfireExpire                          // completed with FAIL_TIMEOUT_TTL
-)
-
 // Misfire decides what to do with a claimed callback on its first attempt
 // (retries are late by design), following the service's _misfire_grace and
 // _misfire_policy: submit when late by less than the grace period and the
 // office is open now; otherwise reschedule to the next open slot with room
 // (policy "reschedule", the default), expire it ("expire"), or submit
 // anyway ("submit"). A callback past its expiration time always expires.
-func (m *Manager) Misfire(ctx context.Context, cb *callbackd.Callback, now time.Time) (MisfireAction, time.Time, error) {
+func (m *Policy) Misfire(ctx context.Context, cb *callbackd.Callback, now time.Time) (callbackd.MisfireAction, time.Time, error) {
 	if !cb.ExpirationTime.IsZero() && !now.Before(cb.ExpirationTime) {
-		return MisfireExpire, time.Time{}, nil
+		return callbackd.MisfireExpire, time.Time{}, nil
 	}
 	cfg := m.Config()
 	svc, ok := cfg.Service(cb.Service)
 	if !ok || cb.SubmitAttempts > 1 || cb.DueAt.IsZero() {
-		return MisfireSubmit, time.Time{}, nil
+		return callbackd.MisfireSubmit, time.Time{}, nil
 	}
 	opts, _, err := effectiveOptions(cfg, svc, Params(cb.Properties))
 	if err != nil {
-		return MisfireSubmit, time.Time{}, err
+		return callbackd.MisfireSubmit, time.Time{}, err
 	}
 	g, err := grid(cfg, cb.Service, opts)
 	if err != nil {
-		return MisfireSubmit, time.Time{}, err
+		return callbackd.MisfireSubmit, time.Time{}, err
 	}
 	open, _ := statusAt(g, now)
 	if now.Sub(cb.DueAt) <= opts.MisfireGrace && open {
-		return MisfireSubmit, time.Time{}, nil
+		return callbackd.MisfireSubmit, time.Time{}, nil
 	}
 	switch opts.MisfirePolicy {
 	case "submit":
-		return MisfireSubmit, time.Time{}, nil
+		return callbackd.MisfireSubmit, time.Time{}, nil
 	case "expire":
-		return MisfireExpire, time.Time{}, nil
+		return callbackd.MisfireExpire, time.Time{}, nil
 	}
 	used, err := m.slotUse(ctx, cb.Service, now.Add(-time.Hour), now.Add(14*24*time.Hour))
 	if err != nil {
-		return MisfireSubmit, time.Time{}, err
+		return callbackd.MisfireSubmit, time.Time{}, err
 	}
 	own := slotHold(cb.Service, g, cb.DesiredTime).Key
 	for _, s := range g.Slots(now, now.Add(14*24*time.Hour)) {
@@ -64,16 +54,16 @@ func (m *Manager) Misfire(ctx context.Context, cb *callbackd.Callback, now time.
 			taken-- // its own unit
 		}
 		if s.Total-taken > 0 {
-			return MisfireReschedule, s.Start, nil
+			return callbackd.MisfireReschedule, s.Start, nil
 		}
 	}
-	return MisfireExpire, time.Time{}, nil // no room within two weeks
+	return callbackd.MisfireExpire, time.Time{}, nil // no room within two weeks
 }
 
 // RescheduleMisfired moves a claimed, late callback to desired: back to
 // SCHEDULED with a new due time and its capacity unit moved. It runs inside
 // the store's update of the callback (the dispatcher's).
-func (m *Manager) RescheduleMisfired(ctx context.Context, cb *callbackd.Callback, desired, now time.Time) ([]callbackd.Event, error) {
+func (m *Policy) RescheduleMisfired(ctx context.Context, cb *callbackd.Callback, desired, now time.Time) ([]callbackd.Event, error) {
 	cfg := m.Config()
 	svc, ok := cfg.Service(cb.Service)
 	if !ok {
@@ -100,8 +90,7 @@ func (m *Manager) RescheduleMisfired(ctx context.Context, cb *callbackd.Callback
 		return nil, err
 	}
 	evs[0].WithProps("_misfire", "rescheduled")
-	cb.DueAt = due
-	cb.LeaseOwner, cb.LeaseUntil = "", time.Time{}
+	cb.Unclaim(now, due) // the claim was not an attempt
 	slot := slotHold(cb.Service, g, desired)
 	cb.Holds = holdsFor(cb, opts, &slot)
 	return append([]callbackd.Event{back}, evs...), nil

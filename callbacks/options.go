@@ -74,3 +74,14 @@ func ExecutionParams(cfg *callbackd.Config, cb *callbackd.Callback) (callbackd.S
 	}
 	return opts, params, nil
 }
+
+// Execution is what the dispatcher submits a claimed callback with: its
+// effective options and parameters (ExecutionParams), and the key of its
+// service's pause switch.
+func (m *Policy) Execution(cb *callbackd.Callback) (callbackd.ServiceOptions, map[string]string, string, error) {
+	opts, params, err := ExecutionParams(m.Config(), cb)
+	if err != nil {
+		return opts, nil, "", err
+	}
+	return opts, params, PauseKey(cb.Service, opts), nil
+}

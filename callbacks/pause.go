@@ -22,7 +22,7 @@ func PauseKey(service string, opts callbackd.ServiceOptions) string {
 }
 
 // PausedServices returns the pause keys that are on.
-func (m *Manager) PausedServices(ctx context.Context) (map[string]bool, error) {
+func (m *Policy) PausedServices(ctx context.Context) (map[string]bool, error) {
 	p := callbackd.PausedCounterPrefix
 	cs, err := m.Store.Counters(ctx, p, p[:len(p)-1]+"0")
 	if err != nil {
@@ -168,14 +168,15 @@ func (m *Manager) allInState(ctx context.Context, service string, st callbackd.S
 
 var errSkip = errors.New("skip")
 
-// ParkPaused moves a claimed callback of a paused service to PAUSED
-// instead of submitting it (inside the dispatcher's update). The claim was
-// not an attempt.
-func ParkPaused(c *callbackd.Callback, now time.Time) []callbackd.Event {
+// Park moves a claimed callback of a paused service to PAUSED instead of
+// submitting it (inside the dispatcher's update). The claim was not an
+// attempt; the callback keeps its due time, so a resume restores its
+// place.
+func (m *Policy) Park(c *callbackd.Callback, now time.Time) []callbackd.Event {
+	c.Unclaim(now, c.DueAt)
 	ev, err := c.Transition(callbackd.StatePaused, "", now, "dispatcher")
 	if err != nil {
 		return nil
 	}
-	c.SubmitAttempts--
 	return []callbackd.Event{ev}
 }

@@ -27,7 +27,7 @@ func slotKey(service string, start time.Time) string {
 
 // slotUse returns the units used in the service's buckets starting in
 // [from, to), by bucket start in Unix milliseconds.
-func (m *Manager) slotUse(ctx context.Context, service string, from, to time.Time) (map[int64]int, error) {
+func (m *Policy) slotUse(ctx context.Context, service string, from, to time.Time) (map[int64]int, error) {
 	lo, hi := slotRange(service, from, to)
 	counters, err := m.Store.Counters(ctx, lo, hi)
 	if err != nil {

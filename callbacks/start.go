@@ -52,8 +52,8 @@ func (m *Manager) Start(ctx context.Context, service string, p Params) (*StartRe
 	}
 	// The callback is durable. An immediate one is handed to execution
 	// before answering, as GMS did: a failure is the client's 50006/50030.
-	if n.immediate && dispatched(n.opts) && m.SubmitNow != nil {
-		if err := m.SubmitNow(ctx, n.cb.ID); err != nil {
+	if n.immediate && n.opts.Executed() && m.Submitter != nil {
+		if err := m.Submitter.SubmitNow(ctx, n.cb.ID); err != nil {
 			return nil, err
 		}
 	}
@@ -157,7 +157,7 @@ func (m *Manager) prepare(ctx context.Context, service string, p Params) (*newCa
 		CreatedAt: now, UpdatedAt: now,
 		Properties: make(map[string]string, len(p)),
 	}
-	if dispatched(opts) && (state == callbackd.StateScheduled || state == callbackd.StateQueued) {
+	if opts.Executed() && (state == callbackd.StateScheduled || state == callbackd.StateQueued) {
 		cb.DueAt = dueAt // a forced ROUTING, PROCESSING... is handled elsewhere
 	}
 	for k, v := range p {
@@ -263,12 +263,6 @@ func (m *Manager) copyFrom(ctx context.Context, service, src string, p Params, n
 	}
 	return merged, nil
 }
-
-// dispatched reports whether callbackd hands the service's callbacks to
-// execution: only when it knows where (_ors). Without it, callbacks are
-// stored and served, and an external system drives their state with PUT,
-// as with the spec's externally handled life cycle.
-func dispatched(opts callbackd.ServiceOptions) bool { return opts.ORS != "" }
 
 // rejected records a refused Start request for reporting (spec 001: "Sends
 // a reporting event ... indicating that the callback request has been

@@ -115,7 +115,7 @@ func rateHorizon(cfg *callbackd.Config) time.Duration {
 // of a service-wide window go as the window slides, but a daily
 // per-number key is never taken again after its day, and its uses would
 // keep the customer's number in the store for good.
-func (m *Manager) PruneThrottleUses(ctx context.Context, now time.Time, batch int) (int, error) {
+func (m *Policy) PruneThrottleUses(ctx context.Context, now time.Time, batch int) (int, error) {
 	before := now.Add(-rateHorizon(m.Config()))
 	batch = max(batch, 1)
 	total := 0

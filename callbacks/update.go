@@ -105,7 +105,7 @@ func (m *Manager) Update(ctx context.Context, service, id string, p Params) erro
 			if err != nil {
 				return nil, err
 			}
-			if dispatched(opts) {
+			if opts.Executed() {
 				cb.DueAt = dueAt
 			}
 			events = append(events, evs...)

@@ -9,11 +9,33 @@ import (
 	"time"
 
 	"github.com/callbackd/callbackd"
-	"github.com/callbackd/callbackd/callbacks"
 )
 
-// Options configure a Dispatcher. Store, Executor, Clock and Config are
-// required.
+// Policy is what the dispatcher asks of the use cases (package callbacks
+// implements it): how a claimed callback is submitted, whether its service
+// is paused, what a late one becomes.
+type Policy interface {
+	// Execution returns the effective options and parameters a callback
+	// is submitted with, and the key of its service's pause switch; an
+	// error when its service left the configuration.
+	Execution(cb *callbackd.Callback) (opts callbackd.ServiceOptions, params map[string]string, pauseKey string, err error)
+	// PausedServices returns the pause switches that are on.
+	PausedServices(ctx context.Context) (map[string]bool, error)
+	// Park moves a claimed callback of a paused service to PAUSED, inside
+	// the dispatcher's update.
+	Park(cb *callbackd.Callback, now time.Time) []callbackd.Event
+	// Misfire says what to do with a claimed callback that is late, and
+	// the slot a rescheduled one moves to.
+	Misfire(ctx context.Context, cb *callbackd.Callback, now time.Time) (callbackd.MisfireAction, time.Time, error)
+	// RescheduleMisfired moves a late callback to desired, inside the
+	// dispatcher's update.
+	RescheduleMisfired(ctx context.Context, cb *callbackd.Callback, desired, now time.Time) ([]callbackd.Event, error)
+	// PruneThrottleUses deletes the throttle uses no window counts now.
+	PruneThrottleUses(ctx context.Context, now time.Time, batch int) (int, error)
+}
+
+// Options configure a Dispatcher. Store, Executor, Clock, Config and
+// Policy are required.
 type Options struct {
 	Store    callbackd.Store
 	Executor callbackd.Executor
@@ -43,9 +65,9 @@ type Options struct {
 	// Sleep waits d or until ctx ends (default: a timer). SubmitNow uses it
 	// between attempts; tests move their clock instead.
 	Sleep func(ctx context.Context, d time.Duration) bool
-	// Manager decides what to do with late callbacks (misfires); nil
-	// submits them.
-	Manager *callbacks.Manager
+	// Policy builds submissions and decides about paused and late
+	// callbacks.
+	Policy Policy
 	// Observer hears of hand-offs and failed attempts (metrics); nil
 	// ignores them.
 	Observer Observer
@@ -62,6 +84,9 @@ type Dispatcher struct {
 
 // New returns a dispatcher; call Start to run its loop.
 func New(o Options) *Dispatcher {
+	if o.Store == nil || o.Executor == nil || o.Clock == nil || o.Config == nil || o.Policy == nil {
+		panic("dispatch: Options.Store, Executor, Clock, Config and Policy are required")
+	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
@@ -135,10 +160,7 @@ var errLeaseLost = errors.New("lease lost")
 
 // paused returns the pause switches that are on.
 func (d *Dispatcher) paused(ctx context.Context) (map[string]bool, error) {
-	if d.o.Manager == nil {
-		return nil, nil
-	}
-	return d.o.Manager.PausedServices(ctx)
+	return d.o.Policy.PausedServices(ctx)
 }
 
 // submit runs one attempt of a claimed callback and records its result;
@@ -152,17 +174,15 @@ func (d *Dispatcher) submit(ctx context.Context, cb *callbackd.Callback, paused 
 		// number: that key was never sent.
 		d.o.Logger.WarnContext(ctx, "dispatch: lease nearly over before the submission started; claim handed back", "id", cb.ID, "left", left)
 		d.record(ctx, cb, func(c *callbackd.Callback, now time.Time) []callbackd.Event {
-			c.RetryAt(now, c.DueAt)
-			c.SubmitAttempts--
+			c.Unclaim(now, c.DueAt)
 			return nil
 		})
 		return outcome{done: true}
 	}
-	cfg := d.o.Config()
 	attempt := cb.SubmitAttempts
-	opts, params, err := callbacks.ExecutionParams(cfg, cb)
-	if err == nil && paused[callbacks.PauseKey(cb.Service, opts)] {
-		d.record(ctx, cb, func(c *callbackd.Callback, now time.Time) []callbackd.Event { return callbacks.ParkPaused(c, now) })
+	opts, params, pauseKey, err := d.o.Policy.Execution(cb)
+	if err == nil && paused[pauseKey] {
+		d.record(ctx, cb, func(c *callbackd.Callback, now time.Time) []callbackd.Event { return d.o.Policy.Park(c, now) })
 		return outcome{done: true}
 	}
 	if err != nil {
@@ -171,8 +191,7 @@ func (d *Dispatcher) submit(ctx context.Context, cb *callbackd.Callback, paused 
 		d.o.Logger.ErrorContext(ctx, "dispatch: cannot build submission", "id", cb.ID, "service", cb.Service, "error", err)
 		d.o.Observer.SubmitFailed(FailureConfiguration)
 		d.record(ctx, cb, func(c *callbackd.Callback, now time.Time) []callbackd.Event {
-			c.RetryAt(now, now.Add(time.Minute))
-			c.SubmitAttempts-- // not an attempt: nothing was sent
+			c.Unclaim(now, now.Add(time.Minute)) // nothing was sent
 			return nil
 		})
 		return outcome{done: true}
@@ -181,7 +200,7 @@ func (d *Dispatcher) submit(ctx context.Context, cb *callbackd.Callback, paused 
 		return outcome{done: true}
 	}
 	sub := callbackd.Submission{Callback: cb, Attempt: attempt, IdempotencyKey: callbackd.IdempotencyKey(cb.ID, attempt),
-		Params: params, ProgressURL: d.o.ProgressURL(cb)}
+		Options: opts, Params: params, ProgressURL: d.o.ProgressURL(cb)}
 	session, serr := d.o.Executor.Submit(ctx, sub)
 	if serr == nil {
 		if !cb.DueAt.IsZero() {
@@ -253,17 +272,14 @@ func (d *Dispatcher) record(ctx context.Context, claimed *callbackd.Callback, ch
 // reports whether the callback was dealt with (rescheduled or expired)
 // instead of being submitted.
 func (d *Dispatcher) misfire(ctx context.Context, cb *callbackd.Callback) bool {
-	if d.o.Manager == nil {
-		return false
-	}
 	now := d.o.Clock.Now().UTC()
-	action, slot, err := d.o.Manager.Misfire(ctx, cb, now)
+	action, slot, err := d.o.Policy.Misfire(ctx, cb, now)
 	if err != nil {
 		d.o.Logger.ErrorContext(ctx, "dispatch: misfire policy failed; submitting", "id", cb.ID, "error", err)
 		return false
 	}
 	switch action {
-	case callbacks.MisfireExpire:
+	case callbackd.MisfireExpire:
 		d.o.Logger.InfoContext(ctx, "dispatch: expired instead of submitted", "id", cb.ID, "due", cb.DueAt, "expiration", cb.ExpirationTime)
 		d.record(ctx, cb, func(c *callbackd.Callback, now time.Time) []callbackd.Event {
 			ev, err := c.Transition(callbackd.StateCompleted, callbackd.ReasonFailTimeoutTTL, now, "dispatcher")
@@ -274,17 +290,15 @@ func (d *Dispatcher) misfire(ctx context.Context, cb *callbackd.Callback) bool {
 			return []callbackd.Event{ev}
 		})
 		return true
-	case callbacks.MisfireReschedule:
+	case callbackd.MisfireReschedule:
 		d.o.Logger.InfoContext(ctx, "dispatch: late callback rescheduled", "id", cb.ID, "due", cb.DueAt, "to", slot)
 		d.record(ctx, cb, func(c *callbackd.Callback, now time.Time) []callbackd.Event {
-			evs, err := d.o.Manager.RescheduleMisfired(ctx, c, slot, now)
+			evs, err := d.o.Policy.RescheduleMisfired(ctx, c, slot, now) // unclaims it
 			if err != nil {
 				d.o.Logger.ErrorContext(ctx, "dispatch: rescheduling a late callback failed", "id", c.ID, "error", err)
-				c.RetryAt(now, now.Add(time.Minute))
-				c.SubmitAttempts--
+				c.Unclaim(now, now.Add(time.Minute))
 				return nil
 			}
-			c.SubmitAttempts = 0 // the claim was not an attempt
 			return evs
 		})
 		return true
@@ -333,10 +347,8 @@ func (d *Dispatcher) Sweep(ctx context.Context) (expired, purged int, err error)
 			}
 		}
 	}
-	if d.o.Manager != nil {
-		if _, err := d.o.Manager.PruneThrottleUses(ctx, now, d.o.Batch); err != nil {
-			return expired, purged, err
-		}
+	if _, err := d.o.Policy.PruneThrottleUses(ctx, now, d.o.Batch); err != nil {
+		return expired, purged, err
 	}
 	return expired, purged, nil
 }

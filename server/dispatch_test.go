@@ -236,7 +236,7 @@ func TestSeveralDispatchersSubmitOnce(t *testing.T) {
 	h.clock.Set(t0.Add(time.Hour))
 	var wg sync.WaitGroup
 	for w := 0; w < 4; w++ {
-		d := dispatch.New(dispatch.Options{Store: h.srv.Store(), Executor: executorOf(h), Clock: h.clock, Config: h.srv.Config,
+		d := dispatch.New(dispatch.Options{Store: h.srv.Store(), Executor: executorOf(h), Clock: h.clock, Config: h.srv.Config, Policy: h.srv.Manager().Policy,
 			Owner: fmt.Sprint("node-", w), Batch: 7})
 		wg.Add(1)
 		go func() {

@@ -24,7 +24,7 @@ func TestClaimHandedBackWhenLeaseNearlyOver(t *testing.T) {
 	second := h.start("ors", map[string]any{"_customer_number": num(), "_desired_time": ts(10*time.Minute + time.Second)})
 	due := h.stored(second).DueAt
 	h.clock.Set(t0.Add(10 * time.Minute))
-	d := dispatch.New(dispatch.Options{Store: h.srv.Store(), Executor: executorOf(h), Clock: h.clock, Config: h.srv.Config,
+	d := dispatch.New(dispatch.Options{Store: h.srv.Store(), Executor: executorOf(h), Clock: h.clock, Config: h.srv.Config, Policy: h.srv.Manager().Policy,
 		Owner: "one-worker", Workers: 1, Batch: 2, Lease: time.Minute, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	p.hold, p.received = make(chan struct{}), make(chan struct{})
 	release, received := p.hold, p.received

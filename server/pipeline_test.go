@@ -57,7 +57,7 @@ func TestLoopClaimsWhileSubmitting(t *testing.T) {
 	h.clock.Set(t0.Add(time.Hour))
 	store := claimWatch{Store: h.srv.Store(), claimed: make(chan int, 2*n)}
 	exec := heldExecutor{release: make(chan struct{}), submitted: make(chan string, n)}
-	d := dispatch.New(dispatch.Options{Store: store, Executor: exec, Clock: h.clock, Config: h.srv.Config,
+	d := dispatch.New(dispatch.Options{Store: store, Executor: exec, Clock: h.clock, Config: h.srv.Config, Policy: h.srv.Manager().Policy,
 		Owner: "pipelined", Workers: 1, Batch: 1, Lease: time.Minute, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	d.Start()
 	release := sync.OnceFunc(func() { close(exec.release) })

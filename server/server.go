@@ -133,18 +133,19 @@ func Open(ctx context.Context, opts Options) (*Server, error) {
 	// Everything but Close goes through the timing wrapper.
 	s.metrics = prom.New(prom.Options{Store: raw, Clock: s.opts.Clock, Logger: s.log})
 	store := s.metrics.Store()
-	var exec callbackd.Executor = ors.New(ors.Options{Token: cfg.Executor.Token, URLFor: ors.ConfiguredURL(s.Config), Conns: cfg.Dispatcher.Workers})
+	var hand callbackd.Executor = ors.New(ors.Options{Token: cfg.Executor.Token, URLFor: ors.ConfiguredURL(s.Config), Conns: cfg.Dispatcher.Workers})
 	if opts.Executor != nil {
-		exec = opts.Executor
+		hand = opts.Executor
 	}
-	s.manager = &callbacks.Manager{Store: store, Clock: s.opts.Clock, Config: s.Config, Executor: exec}
+	exec := callbackd.Executors{Config: s.Config, ByType: map[string]callbackd.Executor{callbackd.ExecutorORS: hand}}
+	policy := &callbacks.Policy{Store: store, Clock: s.opts.Clock, Config: s.Config}
 	s.dispatcher = dispatch.New(dispatch.Options{
-		Store: store, Executor: exec, Clock: s.opts.Clock, Config: s.Config, Logger: s.log, Manager: s.manager,
+		Store: store, Executor: exec, Clock: s.opts.Clock, Config: s.Config, Logger: s.log, Policy: policy,
 		Owner: s.node.ID, Lease: cfg.Dispatcher.Lease, Batch: cfg.Dispatcher.Batch,
 		Workers: cfg.Dispatcher.Workers, MaxPerSecond: cfg.Dispatcher.MaxPerSecond,
 		ProgressURL: s.progressURL, Sleep: opts.Sleep, Observer: s.metrics,
 	})
-	s.manager.SubmitNow = s.dispatcher.SubmitNow
+	s.manager = &callbacks.Manager{Policy: policy, Executor: exec, Submitter: s.dispatcher}
 	api := &httpapi.Server{Manager: s.manager, Config: s.Config, Logger: s.log,
 		Metrics: s.metrics.Handler(), Observer: s.metrics}
 	s.http = &http.Server{
