@@ -164,7 +164,9 @@ func (m *Manager) prepare(ctx context.Context, service string, p Params) (*newCa
 		// An option the request may not set is dropped rather than kept as
 		// a property, so nothing later can mistake it for configuration.
 		refused := callbackd.KnownServiceOption(k) && !callbackd.RequestMaySet(k, svc.Raw, svc.Options.OverwritableOptions)
-		if !reservedOnCreate[k] && !refused {
+		// The built-in engine's own state is never taken from a client.
+		engineOwned := opts.Type == callbackd.ExecutorBuiltin && callbackd.IsEngineKey(k)
+		if !reservedOnCreate[k] && !refused && !engineOwned {
 			cb.Properties[k] = v
 		}
 	}

@@ -51,6 +51,11 @@ func (m *Manager) Update(ctx context.Context, service, id string, p Params) erro
 		return callbackd.InvalidOperation(map[string]any{"id": id, "service": cb.Service}, "Invalid service stored for callback %s.", id)
 	}
 	opts := svc.Options
+	if opts.Type == callbackd.ExecutorBuiltin {
+		if err := engineOwns(cb, p); err != nil {
+			return err
+		}
+	}
 
 	// Everything that needs parsing or I/O happens before the transaction.
 	var desired = cb.DesiredTime
@@ -134,4 +139,23 @@ func (m *Manager) Update(ctx context.Context, service, id string, p Params) erro
 		return events, nil
 	})
 	return limitError(m.capacityError(ctx, err, svc.Name, g, desired, now), svc.Name, opts, p)
+}
+
+// engineOwns refuses a PUT that would change what the built-in engine
+// decides: its own properties, at any time, and the state of a callback
+// it is running (handed over, not finished). A client cancels with DELETE;
+// an orchestration platform's progress reports have no place here.
+func engineOwns(cb *callbackd.Callback, p Params) error {
+	for _, k := range sortedKeys(p) {
+		if callbackd.IsEngineKey(k) {
+			return callbackd.BadParameter(map[string]any{"id": cb.ID, "option": k},
+				"Property %s of callback %s cannot be updated (the built-in engine sets it)", k, cb.ID)
+		}
+	}
+	running := cb.SessionID != "" && cb.State != callbackd.StateCompleted
+	if _, ok := p[callbackd.KeyState]; ok && running {
+		return callbackd.InvalidOperation(map[string]any{"id": cb.ID, "service": cb.Service, "state": string(cb.State)},
+			"Callback %s is being executed by the built-in engine; its state changes through the engine (cancel it with DELETE)", cb.ID)
+	}
+	return nil
 }
