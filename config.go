@@ -27,9 +27,20 @@ type Config struct {
 	Patterns map[string]*numbers.Group
 	// Users are the [users] entries: name -> bcrypt hash.
 	Users map[string]string
+	// Agents are the [agent.NAME] sections by NAME: who the built-in
+	// engine may offer callbacks to.
+	Agents map[string]*AgentConfig
+	// AgentPolicy is the [agents] section: what applies to every agent
+	// (Agents holds the agents themselves).
+	AgentPolicy AgentsConfig
+	// Dialer is the [dialer] section: how the built-in engine places
+	// calls. Without the section it is the simulated dialer with no rules
+	// and Configured false.
+	Dialer DialerConfig
 	// Fingerprint identifies what this configuration makes callbackd do:
 	// a hash of every section but [server], [storage] and [dispatcher]
-	// (which may differ per node), insensitive to layout and order. Nodes
+	// (which may differ per node), insensitive to layout and order (but
+	// for the order of [dialer]'s outcome rules, which decides). Nodes
 	// publish it, so that a deployment whose nodes disagree shows up.
 	Fingerprint string
 }
@@ -141,13 +152,16 @@ const DefaultBasePath = "/genesys"
 // an operator all there is to fix.
 func NewConfig(sections []Section) (*Config, error) {
 	cfg := &Config{
-		Server:     ServerConfig{Listen: "127.0.0.1:8080", BasePath: DefaultBasePath, MaxBodyBytes: 64 << 10, LogFormat: "text", LogLevel: "info"},
-		Storage:    StorageConfig{URL: "sqlite:callbackd.db"},
-		Dispatcher: DispatcherConfig{Lease: time.Minute, Batch: 100, Workers: 16, MaxPerSecond: 200},
-		Callback:   DefaultAppOptions(),
-		Services:   map[string]*ServiceConfig{},
-		Patterns:   map[string]*numbers.Group{},
-		Users:      map[string]string{},
+		Server:      ServerConfig{Listen: "127.0.0.1:8080", BasePath: DefaultBasePath, MaxBodyBytes: 64 << 10, LogFormat: "text", LogLevel: "info"},
+		Storage:     StorageConfig{URL: "sqlite:callbackd.db"},
+		Dispatcher:  DispatcherConfig{Lease: time.Minute, Batch: 100, Workers: 16, MaxPerSecond: 200},
+		Callback:    DefaultAppOptions(),
+		Services:    map[string]*ServiceConfig{},
+		Patterns:    map[string]*numbers.Group{},
+		Users:       map[string]string{},
+		Agents:      map[string]*AgentConfig{},
+		AgentPolicy: AgentsConfig{Heartbeat: time.Minute},
+		Dialer:      DialerConfig{Type: DialerSimulated},
 	}
 	var errs ConfigErrors
 	var services []Section
@@ -196,6 +210,17 @@ func NewConfig(sections []Section) (*Config, error) {
 				}
 			}
 			cfg.Patterns[name] = group
+		case strings.HasPrefix(sec.Name, "agent."):
+			agent, agentErrs := newAgentConfig(sec)
+			errs = append(errs, agentErrs...)
+			if _, dup := cfg.Agents[agent.Name]; dup {
+				errs = append(errs, OptionError{Section: sec.Name, Message: "section defined twice"})
+			}
+			cfg.Agents[agent.Name] = agent
+		case sec.Name == "agents":
+			errs = append(errs, cfg.AgentPolicy.parse(sec)...)
+		case sec.Name == "dialer":
+			errs = append(errs, cfg.Dialer.parse(sec)...)
 		case sec.Name == "users":
 			for _, kv := range sec.Keys {
 				if !strings.HasPrefix(kv.Value, "$2") {
@@ -324,7 +349,7 @@ func (d *DispatcherConfig) parse(sec Section) []OptionError {
 func newServiceConfig(sec Section, app AppOptions) (*ServiceConfig, []OptionError) {
 	svc := &ServiceConfig{Name: strings.TrimPrefix(sec.Name, "service."), Raw: map[string]string{}}
 	var errs []OptionError
-	if svc.Name == "" || strings.ContainsAny(svc.Name, "/?#% ") {
+	if !urlSafeName(svc.Name) {
 		errs = append(errs, OptionError{Section: sec.Name, Message: "service name must be non-empty and URL-safe"})
 	}
 	for _, kv := range sec.Keys {

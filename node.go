@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -45,6 +46,8 @@ var nodeLocalSections = map[string]bool{"server": true, "storage": true, "dispat
 // fingerprint hashes the options of the sections every node must share,
 // in a canonical order (sections by name, options by key), so that two
 // files that differ only in layout, comments or order get the same value.
+// The one order that changes behaviour is kept: [dialer]'s outcome.*
+// rules, where the first match wins, are hashed in file order.
 func fingerprint(sections []Section) string {
 	var shared []Section
 	for _, s := range sections {
@@ -56,11 +59,24 @@ func fingerprint(sections []Section) string {
 	h := sha256.New()
 	for _, s := range shared {
 		keys := append([]KeyValue(nil), s.Keys...)
-		sort.SliceStable(keys, func(i, j int) bool { return keys[i].Key < keys[j].Key })
+		sort.SliceStable(keys, func(i, j int) bool { return keyBefore(s.Name, keys[i].Key, keys[j].Key) })
 		h.Write([]byte("[" + s.Name + "]\x00"))
 		for _, kv := range keys {
 			h.Write([]byte(kv.Key + "\x00" + kv.Value + "\x00"))
 		}
 	}
 	return hex.EncodeToString(h.Sum(nil))[:12]
+}
+
+// keyBefore orders a section's options for the fingerprint: by key, except
+// that [dialer]'s outcome rules all rank alike after the other options, so
+// that a stable sort leaves them in file order.
+func keyBefore(section, a, b string) bool {
+	if section == "dialer" {
+		ra, rb := strings.HasPrefix(a, outcomePrefix), strings.HasPrefix(b, outcomePrefix)
+		if ra || rb {
+			return !ra && rb
+		}
+	}
+	return a < b
 }

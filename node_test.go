@@ -39,10 +39,23 @@ func TestFingerprint(t *testing.T) {
 		"NewOption":     base + "_enable_in_queue_checking = false\n",
 		"AppLevel":      "[callback]\nstatic-ewt = 5\n[service.cb]\n_ttl = 600\n_request_time_bucket = 15\n",
 		"ExecutorToken": "[executor]\ntoken = s3cret\n" + base,
+		"Agent":         base + "[agent.a]\nqueues = cb\nphone = +33123456789\n",
+		"Agents":        base + "[agents]\nheartbeat = 30\n",
+		"Dialer":        base + "[dialer]\n",
 	}
 	for name, text := range differ {
 		if got := fp(text); got == want {
 			t.Errorf("%s: fingerprint unchanged (%s)", name, got)
 		}
+	}
+
+	// In [dialer] the first matching outcome rule wins: the rules' order
+	// counts, the place of the other options does not.
+	want = fp(base + "[dialer]\ntype = simulated\nring_seconds = 1\noutcome.busy = ^\\+1\noutcome.human = .\n")
+	if got := fp(base + "[dialer]\noutcome.busy = ^\\+1\nring_seconds = 1\noutcome.human = .\ntype = simulated\n"); got != want {
+		t.Errorf("DialerOptionsMoved: fingerprint %s, want %s", got, want)
+	}
+	if got := fp(base + "[dialer]\ntype = simulated\nring_seconds = 1\noutcome.human = .\noutcome.busy = ^\\+1\n"); got == want {
+		t.Errorf("DialerRulesSwapped: fingerprint unchanged (%s)", got)
 	}
 }

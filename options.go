@@ -14,8 +14,7 @@ import (
 // ServiceOptions are the parsed options of a callback service (spec 001
 // lines 1-419 and CLIENTS.md), with the specification's defaults.
 type ServiceOptions struct {
-	// Type is _type: "ors" hands callbacks to an external orchestration
-	// platform over HTTP; "builtin" is reserved for the built-in engine.
+	// Type is _type: TypeORS or TypeBuiltin.
 	Type                   string
 	BusinessHoursService   string
 	CapacityService        string
@@ -50,6 +49,8 @@ type ServiceOptions struct {
 	// service's name): pausing the list's id pauses the service.
 	PausedList string
 	PausedID   string
+	// ExecutionOptions are what the built-in engine reads (options_exec.go).
+	ExecutionOptions
 }
 
 // ThrottleOptions are the abuse limits; a service inherits them from the
@@ -78,9 +79,13 @@ type optionDef struct {
 
 var bucketSizes = []int{5, 10, 15, 20, 30, 60, 120}
 
-var serviceOptionDefs = []optionDef{
-	{"_type", "ors", func(v string, o *ServiceOptions) error {
-		return oneOf(v, &o.Type, "ors", "builtin")
+// serviceOptionDefs is every option callbackd reads: those of spec 001 and
+// the execution options of EXECUTION.md.
+var serviceOptionDefs = slices.Concat(specOptionDefs, executionOptionDefs)
+
+var specOptionDefs = []optionDef{
+	{"_type", TypeORS, func(v string, o *ServiceOptions) error {
+		return oneOf(v, &o.Type, TypeORS, TypeBuiltin)
 	}, true},
 	{"_business_hours_service", "", str(func(o *ServiceOptions) *string { return &o.BusinessHoursService }), true},
 	{"_capacity_service", "", str(func(o *ServiceOptions) *string { return &o.CapacityService }), true},
@@ -223,6 +228,7 @@ func ParseServiceOptions(raw map[string]string, app AppOptions) (ServiceOptions,
 			errs = append(errs, OptionError{Option: name, Value: v, Message: err.Error()})
 		}
 	}
+	errs = append(errs, checkExecution(o, raw)...)
 	slices.SortFunc(errs, func(a, b OptionError) int { return strings.Compare(a.Option, b.Option) })
 	return o, errs
 }

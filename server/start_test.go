@@ -204,7 +204,7 @@ func TestStartErrors(t *testing.T) {
 			`Service option nocountry / _default_country is not configured\. But option _disallow_premium_phone_numbers is set\. We cannot validate phone numbers without knowing the country\.`, map[string]any{"service": "nocountry"}},
 		{"ErrBadRequestOption", "cb", map[string]any{"_customer_number": num(), "_ttl": "soon"}, 400, 40010, "BAD_PARAMETER",
 			`Invalid value \[soon\] for option _ttl: must be a non-negative integer \(seconds\)`, map[string]any{"option": "_ttl"}},
-		{"ErrTokenWithoutValue", "tokens", map[string]any{"_customer_number": num()}, 500, 50020, "BAD_CONFIGURATION",
+		{"ErrTokenWithoutValue", "tokens", map[string]any{"_customer_number": num(), "my_token": "Stat_Server1"}, 500, 50020, "BAD_CONFIGURATION",
 			`Option service.tokens / _ttl is invalid: no value for \$ttl_token\$ in the request`, map[string]any{"service": "tokens"}},
 		{"ErrRedirectLoopFromRequest", "over", map[string]any{"_customer_number": num(), "_redirect": "back"}, 500, 50040, "SERVICE_REDIRECT_FAILED",
 			`Redirect over -> back -> over failed: redirect loop`, nil},
