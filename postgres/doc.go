@@ -146,4 +146,17 @@
 // event (TestEventSeqFollowsCommitOrder; it fails with the old numbering).
 // Upgrading to schema 6 needs every node on the new binary: an older one
 // inserts events without seq, which schema 6 refuses.
+//
+// # Agents
+//
+// The agents table (callbackd.AgentStore, schema 11) holds one row per
+// agent. PutAgents does not join the group commit, built for callbacks'
+// records, holds and events: it is one INSERT ... SELECT FROM unnest(...)
+// ON CONFLICT DO UPDATE, its own transaction, with the agents sorted by
+// name (the last state of a name given twice), so that calls on any
+// nodes lock the rows they share in one order and never deadlock
+// (TestCrossedAgentsAcrossNodes). The table touches no other table, so
+// this order needs no place in the global one above. Times are BIGINT
+// milliseconds like the callbacks', 0 for the zero time; names use the
+// "C" collation, so ListAgents orders by bytes, as on SQLite.
 package postgres

@@ -27,7 +27,9 @@
 //   - submit_failures_total{kind}: failed submission attempts, by kind
 //     (dispatch's Failure constants: retryable, max_attempts, permanent,
 //     configuration).
-//   - store_operation_duration_seconds{op}: every Store method, by name.
+//   - store_operation_duration_seconds{op}: every Store method, by name,
+//     and every AgentStore method when the store keeps agents (both real
+//     stores do; the wrapper then is an AgentStore too).
 //
 // plus the Go runtime's and the process's standard series (go_*,
 // process_*).

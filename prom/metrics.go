@@ -86,7 +86,7 @@ func New(o Options) *Metrics {
 	for _, kind := range []string{dispatch.FailureRetryable, dispatch.FailureMaxAttempts, dispatch.FailurePermanent, dispatch.FailureConfiguration} {
 		m.submitFailures.WithLabelValues(kind)
 	}
-	m.store = &instrumentedStore{Store: o.Store, ops: m.storeDuration}
+	m.store = instrument(&instrumentedStore{Store: o.Store, ops: m.storeDuration})
 	m.reg.MustRegister(m.requests, m.requestDuration, m.lateness, m.submitFailures, m.storeDuration,
 		newCallbacksCollector(m.store, o.Clock, o.CountTTL),
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -94,7 +94,8 @@ func New(o Options) *Metrics {
 }
 
 // Store is the store given in Options, timing every operation. Give it to
-// the use cases and the dispatcher.
+// the use cases and the dispatcher. It is a callbackd.AgentStore when the
+// given store is one.
 func (m *Metrics) Store() callbackd.Store { return m.store }
 
 // Handler serves the exposition. A collector that fails (the store cannot

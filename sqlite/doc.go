@@ -28,4 +28,12 @@
 // writes already queued before closing the file.
 //
 // Times are stored as UTC unix milliseconds, the API's precision.
+//
+// Agents (callbackd.AgentStore): the agents table holds one row per agent,
+// replaced whole by PutAgents. A call is one write of the group commit,
+// all its upserts in its transaction (and savepoint), so its agents are
+// written all or none and are durable when it returns; the single writer
+// orders concurrent calls. Unset times are stored as 0 and read back as
+// the zero time. The callback column names a callback without a foreign
+// key, so purging or forgetting a callback leaves the agent's row alone.
 package sqlite

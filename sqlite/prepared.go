@@ -28,7 +28,7 @@ const (
 )
 
 var preparedQueries = []string{insertCallback, insertKey, insertEvent, updateCallback, selectCallback,
-	releaseHold, takeHoldSQL, pruneRate, takeRate, savepoint, release, rollbackTo}
+	releaseHold, takeHoldSQL, pruneRate, takeRate, savepoint, release, rollbackTo, upsertAgent}
 
 // prepare prepares preparedQueries on the writer; the store runs it once
 // migrated, before any write.

@@ -20,6 +20,10 @@ func RunReopen(t *testing.T, open Reopener) {
 		s, reopen := open(t)
 		testAcknowledgedSurvive(t, s, reopen)
 	})
+	t.Run("AgentsSurviveCloseAndReopen", func(t *testing.T) {
+		s, reopen := open(t)
+		testAgentsSurviveReopen(t, s, reopen)
+	})
 }
 
 // testAcknowledgedSurvive writes from many goroutines (creates, some over

@@ -67,6 +67,7 @@ func Run(t *testing.T, open Opener) {
 	tests = append(tests, adminTests()...)
 	tests = append(tests, countTests()...)
 	tests = append(tests, batchTests()...)
+	tests = append(tests, agentTests()...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := open(t)
