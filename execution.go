@@ -8,12 +8,12 @@ import (
 // Executor types: a service's _type names the executor that runs its
 // callbacks.
 const (
-	// ExecutorORS hands callbacks to an external orchestration platform
-	// over HTTP (package ors).
-	ExecutorORS = "ors"
-	// ExecutorBuiltin runs callbacks in callbackd's own engine (package
+	// TypeORS hands callbacks to an external orchestration platform over
+	// HTTP (package ors).
+	TypeORS = "ors"
+	// TypeBuiltin runs callbacks in callbackd's own engine (package
 	// engine): virtual queues, agents, dialing.
-	ExecutorBuiltin = "builtin"
+	TypeBuiltin = "builtin"
 )
 
 // Executed is the one rule that says whether a service's callbacks go to
@@ -23,9 +23,9 @@ const (
 // queries), and they wait until they expire.
 func (o ServiceOptions) Executed() bool {
 	switch o.Type {
-	case ExecutorBuiltin:
+	case TypeBuiltin:
 		return true
-	case ExecutorORS:
+	case TypeORS:
 		return o.ORS != ""
 	}
 	return false
@@ -71,7 +71,7 @@ func (e Executors) Submit(ctx context.Context, s Submission) (string, error) {
 // _type. A service that left the configuration is cancelled at the HTTP
 // hand-off, the only executor whose sessions outlive the process.
 func (e Executors) Cancel(ctx context.Context, cb *Callback) error {
-	typ := ExecutorORS
+	typ := TypeORS
 	if cfg := e.Config(); cfg != nil {
 		if svc, ok := cfg.Service(cb.Service); ok && svc.Options.Type != "" {
 			typ = svc.Options.Type

@@ -15,9 +15,9 @@ func TestExecuted(t *testing.T) {
 		opts callbackd.ServiceOptions
 		want bool
 	}{
-		{"BuiltinAlways", callbackd.ServiceOptions{Type: callbackd.ExecutorBuiltin}, true},
-		{"ORSWithAddress", callbackd.ServiceOptions{Type: callbackd.ExecutorORS, ORS: "http://ors:4421"}, true},
-		{"ORSWithoutAddressOnlyStores", callbackd.ServiceOptions{Type: callbackd.ExecutorORS}, false},
+		{"BuiltinAlways", callbackd.ServiceOptions{Type: callbackd.TypeBuiltin}, true},
+		{"ORSWithAddress", callbackd.ServiceOptions{Type: callbackd.TypeORS, ORS: "http://ors:4421"}, true},
+		{"ORSWithoutAddressOnlyStores", callbackd.ServiceOptions{Type: callbackd.TypeORS}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

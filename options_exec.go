@@ -7,16 +7,6 @@ import (
 	"time"
 )
 
-// Execution types (_type).
-const (
-	// TypeORS hands callbacks to an external orchestration platform over
-	// HTTP (the executor protocol).
-	TypeORS = "ors"
-	// TypeBuiltin executes callbacks in callbackd's own engine, which
-	// dials customers and agents itself.
-	TypeBuiltin = "builtin"
-)
-
 // Call directions (_call_direction).
 const (
 	// CallDirectionUserTerminated: the service calls the customer back.
@@ -37,7 +27,8 @@ const (
 // defaults, except _prefix_dial_out, whose default is the templates' empty
 // value rather than GMS's "91". They are embedded in ServiceOptions, so a
 // request may set them like any execution option (none is a policy
-// option) and an ORS service passes them on untouched.
+// option but those of policyExecutionOptions) and an ORS service passes
+// them on untouched.
 type ExecutionOptions struct {
 	// CallDirection is _call_direction, upper case: USERTERMINATED or
 	// USERORIGINATED (refused for _type=builtin).
@@ -127,7 +118,6 @@ var ExecutionOptionsNotActedOn = []string{
 	"_treatment_waiting_for_agent",
 	"_treatment_customer_connect",
 	"_treatment_find_agent_fail",
-	"_treatment_call_failure_answering_machine",
 	"_wait_for_user_confirm",
 	"_user_confirm_timeout",
 	"_on_user_confirm_timeout",
@@ -151,7 +141,18 @@ func execOpt(name, def string, parse func(string, *ServiceOptions) error) option
 			v = def
 		}
 		return parse(v, o)
-	}}
+	}, policy: policyExecutionOptions[name]}
+}
+
+// policyExecutionOptions are the execution options a request may not set
+// unless the service lists them in _overwritable_options: which queue a
+// callback waits in and how far ahead (a caller could jump the line), and
+// what the customer's phone shows or the trunk dials (a caller could
+// spoof a caller id or reach a premium line through a prefix).
+var policyExecutionOptions = map[string]bool{
+	"_urs_virtual_queue": true, "_target": true, "_urs_vq_priority": true,
+	"_urs_vq_priority_increment": true, "_urs_vq_priority_increment_interval": true,
+	"_calling_party_number": true, "_calling_party_display_name": true, "_prefix_dial_out": true,
 }
 
 // executionOptionDefs are the options of EXECUTION.md not already read by
@@ -209,11 +210,14 @@ var executionOptionDefs = []optionDef{
 		return nil
 	}),
 
+	// Read by the engine from the raw options (a machine gets a message
+	// and the callback is AM_CONNECTED when this is set).
+	execOpt("_treatment_call_failure_answering_machine", "", anyText),
+
 	// Known, type-checked, not acted on yet: ExecutionOptionsNotActedOn.
 	execOpt("_treatment_waiting_for_agent", "", anyText),
 	execOpt("_treatment_customer_connect", "", anyText),
 	execOpt("_treatment_find_agent_fail", "", anyText),
-	execOpt("_treatment_call_failure_answering_machine", "", anyText),
 	execOpt("_wait_for_user_confirm", "false", checkBool),
 	execOpt("_user_confirm_timeout", "30", checkSeconds),
 	execOpt("_on_user_confirm_timeout", "CONNECT-ANYWAY", anyText),

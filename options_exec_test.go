@@ -197,8 +197,8 @@ func TestBuiltinRefusalsNameSectionAndOption(t *testing.T) {
 // request may set them and they are checked) and every one is an option of
 // EXECUTION.md that has no typed field.
 func TestExecutionOptionsNotActedOn(t *testing.T) {
-	if len(callbackd.ExecutionOptionsNotActedOn) != 16 {
-		t.Errorf("%d options not acted on, want the 16 of EXECUTION.md", len(callbackd.ExecutionOptionsNotActedOn))
+	if len(callbackd.ExecutionOptionsNotActedOn) != 15 {
+		t.Errorf("%d options not acted on, want 15 of EXECUTION.md", len(callbackd.ExecutionOptionsNotActedOn))
 	}
 	for _, name := range callbackd.ExecutionOptionsNotActedOn {
 		if !callbackd.KnownServiceOption(name) {
@@ -213,7 +213,7 @@ func TestExecutionOptionsNotActedOn(t *testing.T) {
 // TestExecutionOptionsAreNotPolicy: a request may set an execution option
 // the service leaves unset, and not one the service sets.
 func TestExecutionOptionsAreNotPolicy(t *testing.T) {
-	for _, name := range []string{"_call_direction", "_agent_preview", "_max_dial_attempts", "_urs_virtual_queue", "_target", "_eta_pos_threshold", "_prefix_dial_out"} {
+	for _, name := range []string{"_call_direction", "_agent_preview", "_max_dial_attempts", "_eta_pos_threshold"} {
 		if !callbackd.RequestMaySet(name, map[string]string{}, nil) {
 			t.Errorf("%s unset: a request may not set it", name)
 		}
@@ -234,6 +234,22 @@ func TestVirtualQueue(t *testing.T) {
 		o, _ := callbackd.ParseServiceOptions(map[string]string{"_urs_virtual_queue": c.vq}, callbackd.DefaultAppOptions())
 		if got := o.VirtualQueue("cb"); got != c.want {
 			t.Errorf("%s: VirtualQueue = %q, want %q", c.name, got, c.want)
+		}
+	}
+}
+
+// TestQueueAndCallerIDArePolicy: a request may not choose its queue or
+// priority (it would jump the line) nor the caller id or the dial prefix
+// (it would spoof a number or reach a premium line), unless the service
+// lists the option in _overwritable_options.
+func TestQueueAndCallerIDArePolicy(t *testing.T) {
+	for _, name := range []string{"_urs_virtual_queue", "_target", "_urs_vq_priority", "_urs_vq_priority_increment",
+		"_urs_vq_priority_increment_interval", "_calling_party_number", "_calling_party_display_name", "_prefix_dial_out"} {
+		if callbackd.RequestMaySet(name, map[string]string{}, nil) {
+			t.Errorf("%s unset: a request may set it, want a policy option", name)
+		}
+		if !callbackd.RequestMaySet(name, map[string]string{}, []string{name}) {
+			t.Errorf("%s listed in _overwritable_options: a request may still not set it", name)
 		}
 	}
 }

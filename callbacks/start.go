@@ -165,7 +165,7 @@ func (m *Manager) prepare(ctx context.Context, service string, p Params) (*newCa
 		// a property, so nothing later can mistake it for configuration.
 		refused := callbackd.KnownServiceOption(k) && !callbackd.RequestMaySet(k, svc.Raw, svc.Options.OverwritableOptions)
 		// The built-in engine's own state is never taken from a client.
-		engineOwned := opts.Type == callbackd.ExecutorBuiltin && callbackd.IsEngineKey(k)
+		engineOwned := opts.Type == callbackd.TypeBuiltin && callbackd.IsEngineKey(k)
 		if !reservedOnCreate[k] && !refused && !engineOwned {
 			cb.Properties[k] = v
 		}

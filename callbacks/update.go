@@ -51,7 +51,7 @@ func (m *Manager) Update(ctx context.Context, service, id string, p Params) erro
 		return callbackd.InvalidOperation(map[string]any{"id": id, "service": cb.Service}, "Invalid service stored for callback %s.", id)
 	}
 	opts := svc.Options
-	if opts.Type == callbackd.ExecutorBuiltin {
+	if opts.Type == callbackd.TypeBuiltin {
 		if err := engineOwns(cb, p); err != nil {
 			return err
 		}

@@ -102,7 +102,7 @@ func (s *Stats) QueueEWT(vq string) time.Duration {
 // 0); for any other service the [callback] static-ewt.
 func (s *Stats) EWT(ctx context.Context, service, statistic string) (time.Duration, error) {
 	cfg := s.config()
-	if svc, ok := cfg.Service(service); ok && svc.Options.Type == callbackd.ExecutorBuiltin {
+	if svc, ok := cfg.Service(service); ok && svc.Options.Type == callbackd.TypeBuiltin {
 		if statistic == "" {
 			return 0, nil
 		}
@@ -128,7 +128,7 @@ func (s *Stats) VirtualQueueEWT(ctx context.Context, vq string) (time.Duration, 
 // serves it.
 func knownQueue(cfg *callbackd.Config, vq string) bool {
 	for name, svc := range cfg.Services {
-		if svc.Kind == callbackd.KindCallback && svc.Options.Type == callbackd.ExecutorBuiltin && svc.Options.VirtualQueue(name) == vq {
+		if svc.Kind == callbackd.KindCallback && svc.Options.Type == callbackd.TypeBuiltin && svc.Options.VirtualQueue(name) == vq {
 			return true
 		}
 	}

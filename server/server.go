@@ -137,7 +137,7 @@ func Open(ctx context.Context, opts Options) (*Server, error) {
 	if opts.Executor != nil {
 		hand = opts.Executor
 	}
-	exec := callbackd.Executors{Config: s.Config, ByType: map[string]callbackd.Executor{callbackd.ExecutorORS: hand}}
+	exec := callbackd.Executors{Config: s.Config, ByType: map[string]callbackd.Executor{callbackd.TypeORS: hand}}
 	policy := &callbacks.Policy{Store: store, Clock: s.opts.Clock, Config: s.Config}
 	s.dispatcher = dispatch.New(dispatch.Options{
 		Store: store, Executor: exec, Clock: s.opts.Clock, Config: s.Config, Logger: s.log, Policy: policy,
