@@ -24,6 +24,7 @@ const (
 	CodeSlotUnavailable         Code = 40050
 	CodeSlotUnavailableProposal Code = 40051
 	CodeUnauthorized            Code = 40100
+	CodeForbidden               Code = 40300
 	CodeNotFound                Code = 40400
 	CodeMethodNotAllowed        Code = 40500
 	CodeTooManyRequests         Code = 42900
@@ -64,6 +65,7 @@ var codes = map[Code]codeInfo{
 	CodeSlotUnavailable:         {"SLOT_UNAVAILABLE", "CallbackExceptionAvailability", http.StatusBadRequest},
 	CodeSlotUnavailableProposal: {"SLOT_UNAVAILABLE_PROPOSAL", "CallbackExceptionAvailability", http.StatusBadRequest},
 	CodeUnauthorized:            {"UNAUTHORIZED", "CallbackExceptionUnauthorized", http.StatusUnauthorized},
+	CodeForbidden:               {"FORBIDDEN", "CallbackExceptionUnauthorized", http.StatusForbidden},
 	CodeNotFound:                {"NOT_FOUND", "CallbackException", http.StatusNotFound},
 	CodeMethodNotAllowed:        {"METHOD_NOT_ALLOWED", "CallbackException", http.StatusMethodNotAllowed},
 	CodeTooManyRequests:         {"TOO_MANY_REQUESTS", "CallbackException", http.StatusTooManyRequests},

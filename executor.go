@@ -132,4 +132,11 @@ type QueuePosition struct {
 	// AgentReadyThresholdPassed is true once an agent is expected to be
 	// ready for the callback (no wait left).
 	AgentReadyThresholdPassed bool
+	// Waited is how long the callback has waited in its queue (wt);
+	// AgentsLoggedIn counts the agents logged in to the queue; Priority
+	// is the callback's priority class there. The built-in engine fills
+	// them; the HTTP hand-off cannot tell.
+	Waited         time.Duration
+	AgentsLoggedIn int
+	Priority       int
 }

@@ -9,8 +9,8 @@ import (
 )
 
 // QueuePosition answers check-queue-position for a callback id: from the
-// executor side when it can tell (Manager.Queue), else from callbackd's
-// records, where the queue of a service is its QUEUED callbacks in desired
+// built-in engine's live queue for a builtin service (Manager.Queue),
+// else from callbackd's records, where the queue of a service is its QUEUED callbacks in desired
 // time order.
 func (m *Manager) QueuePosition(ctx context.Context, id string) (*callbackd.Callback, callbackd.QueuePosition, error) {
 	cb, err := m.Store.GetCallback(ctx, id)
@@ -20,14 +20,14 @@ func (m *Manager) QueuePosition(ctx context.Context, id string) (*callbackd.Call
 	if err != nil {
 		return nil, callbackd.QueuePosition{}, err
 	}
-	if m.Queue != nil {
-		pos, err := m.Queue.QueuePosition(ctx, cb)
-		return cb, pos, err
-	}
 	cfg := m.Config()
 	opts, _, err := ExecutionParams(cfg, cb)
 	if err != nil {
 		return nil, callbackd.QueuePosition{}, err
+	}
+	if m.Queue != nil && opts.Type == callbackd.TypeBuiltin {
+		pos, err := m.Queue.QueuePosition(ctx, cb)
+		return cb, pos, err
 	}
 	ewt, err := m.ewt(ctx, cfg, cb.Service, opts.RequestQueueTimeStat)
 	if err != nil {

@@ -89,7 +89,7 @@ func (e *Engine) dialCustomer(ctx context.Context, j *job, s *session) (callback
 		res.Outcome, res.Cause = callbackd.OutcomeError, err.Error()
 	}
 	if agentName != "" {
-		e.hub.publish(agentName, AgentEvent{Type: "call", Data: callData(j, "customer_"+string(res.Outcome), callbackd.LegCustomer, &res)})
+		e.hub.publish(agentName, AgentEvent{Type: "call", Data: callData(j, reachedStatus("customer", res), callbackd.LegCustomer, &res)})
 	}
 	if res.Outcome != callbackd.OutcomeHuman || call == nil {
 		if call != nil {
@@ -177,7 +177,7 @@ func (s *session) dialAgent(ctx context.Context) callbackd.Call {
 		if err != nil {
 			res.Cause = err.Error()
 		}
-		e.hub.publish(a.Name, AgentEvent{Type: "call", Data: callData(j, "agent_"+string(res.Outcome), callbackd.LegAgent, &res)})
+		e.hub.publish(a.Name, AgentEvent{Type: "call", Data: callData(j, reachedStatus("agent", res), callbackd.LegAgent, &res)})
 		if ctx.Err() != nil || isDone(s.stopped) || isDone(j.done) {
 			return nil
 		}
@@ -342,4 +342,14 @@ func (e *Engine) watchHold(j *job, call callbackd.Call) {
 	if waiting {
 		e.complete(e.ctx, j, callbackd.ReasonAbandonedInQueue)
 	}
+}
+
+// reachedStatus names a dial's result for the agent's desktop:
+// customer_answered (outcome says who: a person, a machine, a fax) or
+// customer_not_reached (busy, no answer...); likewise for the agent leg.
+func reachedStatus(leg string, res callbackd.DialResult) string {
+	if res.Outcome.Answered() {
+		return leg + "_answered"
+	}
+	return leg + "_not_reached"
 }

@@ -76,9 +76,11 @@ func New(o Options) *Engine {
 		o.Stats = NewStats(o.Config)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Engine{o: o, jobs: map[string]*job{}, queues: map[string]*vqueue{}, agents: map[string]*agent{},
+	e := &Engine{o: o, jobs: map[string]*job{}, queues: map[string]*vqueue{}, agents: map[string]*agent{},
 		hub: hub{subs: map[string]map[chan AgentEvent]struct{}{}}, wake: make(chan struct{}, 1),
 		ctx: ctx, cancel: cancel}
+	o.Stats.live = e.live
+	return e
 }
 
 // Stats is the engine's live statistics (the EWT provider).
@@ -152,8 +154,9 @@ func (e *Engine) Submit(ctx context.Context, s callbackd.Submission) (string, er
 	j.rank = rankOf(j.opts, j.opts.VQPriority, now, j.id)
 	j.deadline = now.Add(j.opts.URSQueuedTTL)
 	q := e.queue(j.vq)
+	waiting, free, staffed := e.liveLocked(j.vq)
 	j.posAtOffer = q.waiting() + 1
-	j.ewtAtOffer = e.o.Stats.estimate(j.vq, q.waiting())
+	j.ewtAtOffer = estimateWith(e.o.Stats.AHT(j.vq), waiting, free, staffed)
 	e.jobs[j.id] = j // held: a second submission waits for this one
 	e.mu.Unlock()
 

@@ -147,6 +147,11 @@ func knownQueue(cfg *callbackd.Config, vq string) bool {
 func (e *Engine) live(vq string) (waiting, free, staffed int) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	return e.liveLocked(vq)
+}
+
+// liveLocked is live with e.mu held.
+func (e *Engine) liveLocked(vq string) (waiting, free, staffed int) {
 	if q, ok := e.queues[vq]; ok {
 		waiting = q.waiting()
 	}

@@ -40,10 +40,7 @@ const (
 func (s *Server) requireUser(next http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		client := clientOf(r)
-		if wait := s.auth.blocked(client, s.now()); wait > 0 {
-			w.Header().Set("Retry-After", strconv.Itoa(int((wait+time.Second-1)/time.Second)))
-			s.writeError(w, r, callbackd.Errorf(callbackd.CodeTooManyRequests, map[string]any{"retry_after": int(wait / time.Second)},
-				"Too many failed authentication attempts; retry in %d seconds", int((wait+time.Second-1)/time.Second)))
+		if s.authBlocked(w, r, client) {
 			return
 		}
 		name, password, ok := r.BasicAuth()
@@ -51,21 +48,46 @@ func (s *Server) requireUser(next http.HandlerFunc) http.HandlerFunc {
 			name, password, ok = s.bodyAuth(w, r)
 		}
 		if !ok || !s.verify(name, password) {
-			s.auth.fail(client, s.now())
-			s.Logger.WarnContext(r.Context(), "admin authentication failed", "request_id", RequestID(r.Context()), "user", name, "remote", client, "path", r.URL.Path)
-			w.Header().Set("WWW-Authenticate", `Basic realm="callbackd", charset="UTF-8"`)
-			s.writeError(w, r, callbackd.Errorf(callbackd.CodeUnauthorized, nil, "Authentication required: use Basic authentication with a user of the [users] section"))
+			s.authFailed(w, r, client, name)
 			return
 		}
 		next(w, r)
 	}
 }
 
-// verify checks a user's password in constant time (bcrypt), remembering
-// passwords already verified against the current hash so that an admin
-// screen polling every few seconds does not pay bcrypt's cost each time.
+// authBlocked answers 429 to a client over its failed attempts.
+func (s *Server) authBlocked(w http.ResponseWriter, r *http.Request, client string) bool {
+	wait := s.auth.blocked(client, s.now())
+	if wait <= 0 {
+		return false
+	}
+	secs := int((wait + time.Second - 1) / time.Second)
+	w.Header().Set("Retry-After", strconv.Itoa(secs))
+	s.writeError(w, r, callbackd.Errorf(callbackd.CodeTooManyRequests, map[string]any{"retry_after": int(wait / time.Second)},
+		"Too many failed authentication attempts; retry in %d seconds", secs))
+	return true
+}
+
+// authFailed counts a failed attempt, logs it and answers 401.
+func (s *Server) authFailed(w http.ResponseWriter, r *http.Request, client, name string) {
+	s.auth.fail(client, s.now())
+	s.Logger.WarnContext(r.Context(), "authentication failed", "request_id", RequestID(r.Context()), "user", name, "remote", client, "path", r.URL.Path)
+	w.Header().Set("WWW-Authenticate", `Basic realm="callbackd", charset="UTF-8"`)
+	s.writeError(w, r, callbackd.Errorf(callbackd.CodeUnauthorized, nil, "Authentication required: use Basic authentication with a user of the [users] section, or as the agent"))
+}
+
+// verify checks a [users] user's password.
 func (s *Server) verify(name, password string) bool {
 	hash, known := s.Config().Users[name]
+	return s.verifyHash(name, password, hash, known)
+}
+
+// verifyHash checks a password against a bcrypt hash in constant time,
+// remembering passwords already verified against the current hash so
+// that a screen polling every few seconds does not pay bcrypt's cost each
+// time. An unknown name is compared against a dummy hash, so that it
+// takes as long to refuse as a wrong password.
+func (s *Server) verifyHash(name, password, hash string, known bool) bool {
 	if !known {
 		hash = string(dummyHash)
 	}

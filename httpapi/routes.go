@@ -23,7 +23,7 @@ type route struct {
 // routes is every endpoint of the API.
 func (s *Server) routes() []route {
 	cb := "/1/service/callback"
-	return []route{
+	all := append([]route{
 		{method: "POST", path: cb + "/{service}", handler: s.startCallback},
 		{method: "GET", path: cb + "/{service}", handler: s.queryCallbacks},
 		{method: "GET", path: cb, handler: s.queryCallbacks},
@@ -49,12 +49,14 @@ func (s *Server) routes() []route {
 		{method: "GET", path: "/1/events", handler: s.requireUser(s.listEvents)},
 		{method: "GET", path: "/1/events/stream", handler: s.requireUser(s.streamEvents)},
 		{method: "GET", path: "/openapi.json", handler: s.openAPI},
+	}, s.agentRoutes()...)
+	return append(all,
 		// Operations: outside the admin authentication, so that probes and
 		// scrapers need no password (see README, Operations).
-		{method: "GET", path: "/healthz", root: true, handler: s.healthz},
-		{method: "GET", path: "/readyz", root: true, handler: s.readyz},
-		{method: "GET", path: "/metrics", root: true, handler: s.metrics},
-	}
+		route{method: "GET", path: "/healthz", root: true, handler: s.healthz},
+		route{method: "GET", path: "/readyz", root: true, handler: s.readyz},
+		route{method: "GET", path: "/metrics", root: true, handler: s.metrics},
+	)
 }
 
 // opsRoute reports whether a pattern path is a probe or scrape, which are

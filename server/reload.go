@@ -1,6 +1,8 @@
 package server
 
 import (
+	"github.com/callbackd/callbackd"
+
 	"context"
 	"crypto/sha256"
 	"os"
@@ -71,9 +73,14 @@ func (s *Server) reload() error {
 		s.log.Warn("configuration reload: [storage] url takes effect at the next restart")
 		cfg.Storage.URL = old.Storage.URL
 	}
+	if !sameDialer(cfg.Dialer, old.Dialer) {
+		s.log.Warn("configuration reload: [dialer] takes effect at the next restart")
+		cfg.Dialer = old.Dialer
+	}
 	s.stamp = stamp
 	s.cfg.Store(cfg)
 	s.log.Info("configuration reloaded", "file", s.opts.ConfigPath, "services", len(cfg.Services))
+	s.logWarnings(cfg)
 	return nil
 }
 
@@ -104,5 +111,28 @@ func (s *Server) WatchConfig(ctx context.Context, interval time.Duration) {
 		case <-t.C:
 			_, _ = s.CheckConfigFile()
 		}
+	}
+}
+
+// sameDialer reports whether two [dialer] sections place calls the same
+// way.
+func sameDialer(a, b callbackd.DialerConfig) bool {
+	if a.Type != b.Type || a.Configured != b.Configured || a.Ring != b.Ring || a.Talk != b.Talk || len(a.Rules) != len(b.Rules) {
+		return false
+	}
+	for i := range a.Rules {
+		if a.Rules[i].Outcome != b.Rules[i].Outcome || a.Rules[i].Pattern.String() != b.Rules[i].Pattern.String() {
+			return false
+		}
+	}
+	return true
+}
+
+// logWarnings logs what the configuration does that an operator should
+// know (no real calls placed, a queue no agent serves), at every start
+// and reload.
+func (s *Server) logWarnings(cfg *callbackd.Config) {
+	for _, w := range cfg.Warnings() {
+		s.log.Warn("configuration: " + w)
 	}
 }

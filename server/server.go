@@ -28,6 +28,7 @@ import (
 	"github.com/callbackd/callbackd"
 	"github.com/callbackd/callbackd/callbacks"
 	"github.com/callbackd/callbackd/dispatch"
+	"github.com/callbackd/callbackd/engine"
 	"github.com/callbackd/callbackd/httpapi"
 	"github.com/callbackd/callbackd/inifile"
 	"github.com/callbackd/callbackd/ors"
@@ -77,6 +78,7 @@ type Server struct {
 	store      callbackd.Store
 	manager    *callbacks.Manager
 	dispatcher *dispatch.Dispatcher
+	engine     *engine.Engine
 	metrics    *prom.Metrics
 	http       *http.Server
 	ln         net.Listener
@@ -137,16 +139,26 @@ func Open(ctx context.Context, opts Options) (*Server, error) {
 	if opts.Executor != nil {
 		hand = opts.Executor
 	}
-	exec := callbackd.Executors{Config: s.Config, ByType: map[string]callbackd.Executor{callbackd.TypeORS: hand}}
-	policy := &callbacks.Policy{Store: store, Clock: s.opts.Clock, Config: s.Config}
+	stats := engine.NewStats(s.Config)
+	policy := &callbacks.Policy{Store: store, Clock: s.opts.Clock, Config: s.Config, EWT: stats}
+	agents, ok := store.(callbackd.AgentStore)
+	if !ok {
+		_ = raw.Close()
+		return nil, fmt.Errorf("storage: %T keeps no agents", raw)
+	}
+	s.engine = engine.New(engine.Options{Store: store, Agents: agents, Dialer: newDialer(cfg.Dialer, s.opts.Clock),
+		Clock: s.opts.Clock, Config: s.Config, Policy: policy, Logger: s.log, Stats: stats})
+	exec := callbackd.Executors{Config: s.Config, ByType: map[string]callbackd.Executor{
+		callbackd.TypeORS: hand, callbackd.TypeBuiltin: s.engine,
+	}}
 	s.dispatcher = dispatch.New(dispatch.Options{
 		Store: store, Executor: exec, Clock: s.opts.Clock, Config: s.Config, Logger: s.log, Policy: policy,
 		Owner: s.node.ID, Lease: cfg.Dispatcher.Lease, Batch: cfg.Dispatcher.Batch,
 		Workers: cfg.Dispatcher.Workers, MaxPerSecond: cfg.Dispatcher.MaxPerSecond,
 		ProgressURL: s.progressURL, Sleep: opts.Sleep, Observer: s.metrics,
 	})
-	s.manager = &callbacks.Manager{Policy: policy, Executor: exec, Submitter: s.dispatcher}
-	api := &httpapi.Server{Manager: s.manager, Config: s.Config, Logger: s.log,
+	s.manager = &callbacks.Manager{Policy: policy, Executor: exec, Submitter: s.dispatcher, Queue: s.engine}
+	api := &httpapi.Server{Manager: s.manager, Agents: s.engine, Config: s.Config, Logger: s.log,
 		Metrics: s.metrics.Handler(), Observer: s.metrics}
 	s.http = &http.Server{
 		Handler:           api.Handler(cfg.Server.BasePath),
@@ -206,6 +218,11 @@ func (s *Server) Start() error {
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
+	if err := s.engine.Start(context.Background()); err != nil {
+		_ = ln.Close()
+		return fmt.Errorf("engine: %w", err)
+	}
+	s.logWarnings(s.Config())
 	s.ln = ln
 	s.served = make(chan error, 1)
 	go func() { s.served <- s.http.Serve(ln) }()
@@ -216,6 +233,9 @@ func (s *Server) Start() error {
 	s.log.Info("callbackd listening", "addr", ln.Addr().String(), "base_path", s.Config().Server.BasePath, "store", redactURL(s.Config().Storage.URL))
 	return nil
 }
+
+// Engine is the built-in execution engine (tests drive its Tick).
+func (s *Server) Engine() *engine.Engine { return s.engine }
 
 // Dispatcher is the dispatch loop (tests drive RunOnce themselves).
 func (s *Server) Dispatcher() *dispatch.Dispatcher { return s.dispatcher }
@@ -265,6 +285,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 			}
 		}
 		s.dispatcher.Stop() // finishes and records submissions in flight
+		s.engine.Stop()     // hangs up; the next start takes up what was running
 		s.stopChores(ctx)
 		s.closeErr = errors.Join(herr, s.store.Close())
 		s.log.Info("callbackd stopped")
