@@ -145,12 +145,14 @@ func execOpt(name, def string, parse func(string, *ServiceOptions) error) option
 }
 
 // policyExecutionOptions are the execution options a request may not set
-// unless the service lists them in _overwritable_options: which queue a
-// callback waits in and how far ahead (a caller could jump the line), and
-// what the customer's phone shows or the trunk dials (a caller could
-// spoof a caller id or reach a premium line through a prefix).
+// unless the service lists them in _overwritable_options: how far ahead a
+// callback waits in its queue (a caller could jump the line), and what
+// the customer's phone shows or the trunk dials (a caller could spoof a
+// caller id or reach a premium line through a prefix). Which queue it
+// waits in (_urs_virtual_queue, _target) a request may choose when the
+// service leaves it unset, as in GMS: a service that cares sets it.
 var policyExecutionOptions = map[string]bool{
-	"_urs_virtual_queue": true, "_target": true, "_urs_vq_priority": true,
+	"_urs_vq_priority": true,
 	"_urs_vq_priority_increment": true, "_urs_vq_priority_increment_interval": true,
 	"_calling_party_number": true, "_calling_party_display_name": true, "_prefix_dial_out": true,
 }

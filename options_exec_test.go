@@ -213,7 +213,7 @@ func TestExecutionOptionsNotActedOn(t *testing.T) {
 // TestExecutionOptionsAreNotPolicy: a request may set an execution option
 // the service leaves unset, and not one the service sets.
 func TestExecutionOptionsAreNotPolicy(t *testing.T) {
-	for _, name := range []string{"_call_direction", "_agent_preview", "_max_dial_attempts", "_eta_pos_threshold"} {
+	for _, name := range []string{"_call_direction", "_agent_preview", "_max_dial_attempts", "_eta_pos_threshold", "_urs_virtual_queue", "_target"} {
 		if !callbackd.RequestMaySet(name, map[string]string{}, nil) {
 			t.Errorf("%s unset: a request may not set it", name)
 		}
@@ -238,12 +238,12 @@ func TestVirtualQueue(t *testing.T) {
 	}
 }
 
-// TestQueueAndCallerIDArePolicy: a request may not choose its queue or
-// priority (it would jump the line) nor the caller id or the dial prefix
-// (it would spoof a number or reach a premium line), unless the service
-// lists the option in _overwritable_options.
-func TestQueueAndCallerIDArePolicy(t *testing.T) {
-	for _, name := range []string{"_urs_virtual_queue", "_target", "_urs_vq_priority", "_urs_vq_priority_increment",
+// TestPriorityAndCallerIDArePolicy: a request may not choose its priority
+// (it would jump the line) nor the caller id or the dial prefix (it would
+// spoof a number or reach a premium line), unless the service lists the
+// option in _overwritable_options.
+func TestPriorityAndCallerIDArePolicy(t *testing.T) {
+	for _, name := range []string{"_urs_vq_priority", "_urs_vq_priority_increment",
 		"_urs_vq_priority_increment_interval", "_calling_party_number", "_calling_party_display_name", "_prefix_dial_out"} {
 		if callbackd.RequestMaySet(name, map[string]string{}, nil) {
 			t.Errorf("%s unset: a request may set it, want a policy option", name)

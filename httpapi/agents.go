@@ -63,7 +63,7 @@ func (s *Server) requireAgent(next http.HandlerFunc) http.HandlerFunc {
 		if ok {
 			if a, isAgent := cfg.Agents[name]; isAgent && a.PasswordHash != "" {
 				if !s.verifyHash(name, password, a.PasswordHash, true) {
-					s.authFailed(w, r, client, name)
+					s.authFailed(w, r, client, name, authAgent)
 					return
 				}
 				if name != target {
@@ -79,7 +79,7 @@ func (s *Server) requireAgent(next http.HandlerFunc) http.HandlerFunc {
 				return
 			}
 		}
-		s.authFailed(w, r, client, name)
+		s.authFailed(w, r, client, name, authAgent)
 	}
 }
 

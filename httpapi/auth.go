@@ -48,7 +48,7 @@ func (s *Server) requireUser(next http.HandlerFunc) http.HandlerFunc {
 			name, password, ok = s.bodyAuth(w, r)
 		}
 		if !ok || !s.verify(name, password) {
-			s.authFailed(w, r, client, name)
+			s.authFailed(w, r, client, name, authAdmin)
 			return
 		}
 		next(w, r)
@@ -68,12 +68,22 @@ func (s *Server) authBlocked(w http.ResponseWriter, r *http.Request, client stri
 	return true
 }
 
+// Who a route authenticates, for authFailed's log line and answer.
+const (
+	authAdmin = "admin"
+	authAgent = "agent"
+)
+
 // authFailed counts a failed attempt, logs it and answers 401.
-func (s *Server) authFailed(w http.ResponseWriter, r *http.Request, client, name string) {
+func (s *Server) authFailed(w http.ResponseWriter, r *http.Request, client, name, who string) {
 	s.auth.fail(client, s.now())
-	s.Logger.WarnContext(r.Context(), "authentication failed", "request_id", RequestID(r.Context()), "user", name, "remote", client, "path", r.URL.Path)
+	s.Logger.WarnContext(r.Context(), who+" authentication failed", "request_id", RequestID(r.Context()), "user", name, "remote", client, "path", r.URL.Path)
 	w.Header().Set("WWW-Authenticate", `Basic realm="callbackd", charset="UTF-8"`)
-	s.writeError(w, r, callbackd.Errorf(callbackd.CodeUnauthorized, nil, "Authentication required: use Basic authentication with a user of the [users] section, or as the agent"))
+	msg := "Authentication required: use Basic authentication with a user of the [users] section"
+	if who == authAgent {
+		msg = "Authentication required: use Basic authentication as the agent, or with a user of the [users] section"
+	}
+	s.writeError(w, r, callbackd.Errorf(callbackd.CodeUnauthorized, nil, "%s", msg))
 }
 
 // verify checks a [users] user's password.
