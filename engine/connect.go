@@ -94,21 +94,21 @@ func (s *session) talk(ctx context.Context, customer, agentLeg callbackd.Call) {
 func (s *session) wrapUp(ctx context.Context) {
 	e, j, a := s.e, s.j, s.a
 	timeout := j.opts.AgentDispositionTimeout
+	_, _ = e.update(ctx, j.id, func(c *callbackd.Callback, now time.Time) ([]callbackd.Event, error) {
+		c.Properties[callbackd.KeyEngineStep] = callbackd.StepWrapUp
+		return nil, nil
+	})
 	e.mu.Lock()
 	s.step = sessWrapUp
 	now := e.o.Clock.Now().UTC()
 	e.setState(a, callbackd.AgentAfterCallWork, "", now)
 	e.mu.Unlock()
 	_ = e.saveAgent(ctx, a)
+	expired := callbackd.After(e.o.Clock, timeout) // before the agent hears of it
 	e.publishState(a)
-	_, _ = e.update(ctx, j.id, func(c *callbackd.Callback, now time.Time) ([]callbackd.Event, error) {
-		c.Properties[callbackd.KeyEngineStep] = callbackd.StepWrapUp
-		return nil, nil
-	})
 	e.hub.publish(a.Name, AgentEvent{Type: "disposition", Data: map[string]any{
 		"callback": j.id, "deadline": callbackd.FormatTime(now.Add(timeout)), "timeout": int64(timeout / time.Second),
 	}})
-	expired := callbackd.After(e.o.Clock, timeout)
 	for {
 		select {
 		case <-ctx.Done():

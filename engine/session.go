@@ -132,12 +132,14 @@ func (s *session) offer(ctx context.Context) bool {
 		auto, s.accepted = true, true
 	}
 	e.mu.Unlock()
+	// The timer runs before the agent hears of the invitation: the
+	// deadline it is shown is the one that applies.
+	expired := callbackd.After(e.o.Clock, timeout)
 	e.hub.publish(a.Name, AgentEvent{Type: "invitation", Data: inv})
 	e.publishState(a)
 	if auto {
 		return s.accept(ctx)
 	}
-	expired := callbackd.After(e.o.Clock, timeout)
 	for {
 		select {
 		case <-ctx.Done():
