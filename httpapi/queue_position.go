@@ -3,7 +3,10 @@ package httpapi
 import (
 	"math"
 	"net/http"
+	"strconv"
 	"time"
+
+	"github.com/callbackd/callbackd"
 )
 
 // checkQueuePosition is GET and POST
@@ -16,7 +19,7 @@ func (s *Server) checkQueuePosition(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{
+	body := map[string]any{
 		"_id":                           cb.ID,
 		"_callback_state":               string(cb.State),
 		"_position":                     pos.Position,
@@ -24,7 +27,61 @@ func (s *Server) checkQueuePosition(w http.ResponseWriter, r *http.Request) {
 		"_eta":                          seconds(pos.ETA),
 		"ewt":                           seconds(pos.EWT),
 		"_agent_ready_threshold_passed": pos.AgentReadyThresholdPassed,
-	})
+		"positioninqueue":               pos.Position,
+	}
+	if cb.SessionID != "" {
+		body["ors_session_id"] = cb.SessionID
+	}
+	if _, builtin := cb.Properties[callbackd.KeyVQ]; builtin {
+		// What the built-in engine knows (spec 001's fields; the HTTP
+		// hand-off's platform keeps its own).
+		body["wt"] = seconds(pos.Waited)
+		body["agents_logged_in"] = pos.AgentsLoggedIn
+		body["priority"] = pos.Priority
+		for key, prop := range map[string]string{"ewt_at_offer": callbackd.KeyEWTAtOffer, "pos_at_offer": callbackd.KeyPosAtOffer, "dial_attempt": callbackd.KeyDialAttempt} {
+			if n, err := strconv.Atoi(cb.Properties[prop]); err == nil {
+				body[key] = n
+			}
+		}
+		if v := cb.Properties[callbackd.KeyDialResult]; v != "" {
+			body["dial_result"] = dialResultName(v)
+		}
+		if t, err := callbackd.ParseTime(cb.Properties[callbackd.KeyTimeCustomerConnected]); err == nil {
+			body["time_customer_connected"] = t.Unix()
+		}
+		waitForAgent := true
+		if svc, ok := s.Config().Service(cb.Service); ok {
+			waitForAgent = svc.Options.WaitForAgent
+		}
+		if b, ok := callbackd.ParseBool(cb.Properties["_wait_for_agent"]); ok {
+			waitForAgent = b
+		}
+		body["callback_type"] = "WAIT_FOR_AGENT"
+		if !waitForAgent {
+			body["callback_type"] = "CUSTOMER_FIRST"
+		}
+	}
+	writeJSON(w, http.StatusOK, body)
+}
+
+// dialResultName is a dial outcome as GMS's strategy reported it
+// (spec 001's example: "PERSON").
+func dialResultName(outcome string) string {
+	switch callbackd.DialOutcome(outcome) {
+	case callbackd.OutcomeHuman:
+		return "PERSON"
+	case callbackd.OutcomeMachine:
+		return "ANSWERING_MACHINE"
+	case callbackd.OutcomeFax:
+		return "FAX"
+	case callbackd.OutcomeBusy:
+		return "BUSY"
+	case callbackd.OutcomeNoAnswer:
+		return "NO_ANSWER"
+	case callbackd.OutcomeInvalid:
+		return "INVALID_NUMBER"
+	}
+	return "ERROR"
 }
 
 // ewtForVQ is GET {base}/1/service/ewt-for-vq?name={vq} and
