@@ -64,8 +64,9 @@ type DialerConfig struct {
 	// the first whose Pattern matches the number decides (see Match).
 	Rules []DialRule
 	// Ring is how long a simulated call rings before its outcome; Talk
-	// how long an answered simulated customer stays on the line (0: until
-	// the other party hangs up). Options ring_seconds and talk_seconds.
+	// how long a reached customer talks once connected to the agent (0:
+	// hangs up at once, which benchmarks use). Options ring_seconds and
+	// talk_seconds.
 	Ring, Talk time.Duration
 }
 
