@@ -80,3 +80,32 @@ func keyBefore(section, a, b string) bool {
 	}
 	return a < b
 }
+
+// EngineElector is implemented by stores that several nodes share (the
+// PostgreSQL store): it elects the one node that runs the built-in
+// engine, so that each callback is offered, and each attempt dialled, by
+// one process. The other nodes hand callbacks over through the store and
+// forward the agent API to the leader.
+type EngineElector interface {
+	// TryLeadEngine makes n the engine's leader if no live node is, and
+	// records n (its id and address) as the leader. It returns nil, nil
+	// when another node leads. The lease lasts until Release, or until
+	// the store loses this node (Lost closes).
+	TryLeadEngine(ctx context.Context, n Node) (EngineLease, error)
+	// EngineLeader returns the node recorded as the leader, or
+	// ErrNotFound. The record may name a node that just died: callers
+	// treat an unreachable leader as "no leader yet".
+	EngineLeader(ctx context.Context) (Node, error)
+	// LastEventSeq is the newest event's number: the leader follows the
+	// events after it to learn of other nodes' hand-overs and cancels.
+	LastEventSeq(ctx context.Context) (int64, error)
+}
+
+// EngineLease is a node's hold on the engine's leadership.
+type EngineLease interface {
+	// Lost is closed when the lease can no longer be vouched for (the
+	// store's connection failed): the leader must stop at once.
+	Lost() <-chan struct{}
+	// Release gives the lease up.
+	Release()
+}

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strconv"
 	"strings"
@@ -36,6 +37,11 @@ type Options struct {
 	// Stats receives queue lengths and handle times, and answers EWT
 	// from them; nil makes a new one.
 	Stats *Stats
+	// LastEventSeq, when set, means other nodes hand callbacks over too
+	// (several nodes on one store): the leading engine then follows the
+	// event log after that number to learn of their hand-overs and
+	// cancels (follow.go).
+	LastEventSeq func(ctx context.Context) (int64, error)
 }
 
 // Engine runs the callbacks of _type=builtin services. It implements
@@ -57,6 +63,10 @@ type Engine struct {
 	done    chan struct{}
 	running sync.WaitGroup // sessions and dials
 	stopped bool
+	// leading is true once Start has recovered the store: before (and on
+	// a node that does not lead), Submit only records the hand-over, for
+	// the leader to take up.
+	leading bool
 }
 
 var (
@@ -147,6 +157,10 @@ func (e *Engine) Submit(ctx context.Context, s callbackd.Submission) (string, er
 	if _, ok := e.jobs[cb.ID]; ok {
 		e.mu.Unlock()
 		return sid, nil
+	}
+	if !e.leading {
+		e.mu.Unlock()
+		return sid, e.handOver(ctx, cb, s)
 	}
 	now := e.o.Clock.Now().UTC()
 	j := e.newJob(cb, s.Options, s.Params, s.Attempt)
@@ -360,15 +374,40 @@ func (e *Engine) Tick() {
 	e.logoutSilent(now)
 }
 
-// Start recovers the callbacks and agents the store holds, then runs the
-// timer loop until Stop.
+// Start makes this engine the one that runs callbacks: it recovers the
+// callbacks and agents the store holds, then runs the timer loop (and,
+// with several nodes, follows the event log) until Stop. Call it once.
 func (e *Engine) Start(ctx context.Context) error {
+	var after int64
+	if e.o.LastEventSeq != nil {
+		// Taken before the recovery: a hand-over between the two is seen
+		// twice (and held once), never missed.
+		var err error
+		if after, err = e.o.LastEventSeq(ctx); err != nil {
+			return fmt.Errorf("engine: reading the event log: %w", err)
+		}
+	}
 	if err := e.recover(ctx); err != nil {
 		return err
 	}
+	e.mu.Lock()
+	e.leading = true
+	e.mu.Unlock()
 	e.done = make(chan struct{})
 	go e.loop()
+	if e.o.LastEventSeq != nil {
+		e.running.Add(1)
+		go e.follow(after)
+	}
 	return nil
+}
+
+// Leading reports whether this engine runs callbacks (Start succeeded and
+// Stop was not called).
+func (e *Engine) Leading() bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.leading && !e.stopped
 }
 
 // loop runs Tick when the nearest deadline is due, and at least every

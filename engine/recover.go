@@ -114,18 +114,15 @@ func (e *Engine) recoverCallback(ctx context.Context, cb *callbackd.Callback) bo
 	j.notBefore = parseTime(p[callbackd.KeyNotBefore], time.Time{})
 	step := p[callbackd.KeyEngineStep]
 
+	if !e.hold(j) {
+		return false // held already (a hand-over seen twice)
+	}
 	switch {
 	case cb.State == callbackd.StateProcessing:
-		e.mu.Lock()
-		e.jobs[j.id] = j
-		e.mu.Unlock()
 		e.complete(ctx, j, callbackd.ReasonAgentConnected, "_engine_interrupted", step)
 		return true
 	case cb.State == callbackd.StateRouting || step == callbackd.StepDialing:
 		res := callbackd.DialResult{Outcome: callbackd.OutcomeError, Cause: "interrupted: the node stopped during the call"}
-		e.mu.Lock()
-		e.jobs[j.id] = j
-		e.mu.Unlock()
 		v := judge(j, res)
 		if !v.retry {
 			e.complete(ctx, j, v.reason, resultProps(res)...)
@@ -133,13 +130,15 @@ func (e *Engine) recoverCallback(ctx context.Context, cb *callbackd.Callback) bo
 		}
 		notBefore, ok := e.retryLater(ctx, j, res)
 		if !ok {
+			e.mu.Lock()
+			e.drop(j)
+			e.mu.Unlock()
 			return false
 		}
 		j.notBefore = notBefore
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	e.jobs[j.id] = j
 	if !opts.WaitForAgent {
 		if j.notBefore.After(now) {
 			j.gen++
@@ -160,4 +159,15 @@ func parseTime(v string, def time.Time) time.Time {
 		return t.UTC()
 	}
 	return def
+}
+
+// hold makes the engine hold j, unless it holds that callback already.
+func (e *Engine) hold(j *job) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if _, held := e.jobs[j.id]; held {
+		return false
+	}
+	e.jobs[j.id] = j
+	return true
 }

@@ -39,6 +39,9 @@ func (d skewedClock) Now() time.Time { return callbackd.SystemClock{}.Now().Add(
 type nodeOptions struct {
 	clock *callbackd.ManualClock
 	local callbackd.Clock
+	// grace is the engine's grace period (default: the server's 5 s,
+	// so that nodes of tests about other things run no engine).
+	grace time.Duration
 }
 
 // newPGNode starts a node on the configuration file cfgPath and the store
@@ -48,7 +51,7 @@ func newPGNode(t *testing.T, cfgPath, storeURL string, o nodeOptions) *pgNode {
 	n := &pgNode{harness: &harness{t: t, clock: o.clock, cfgPath: cfgPath, logs: &syncBuffer{}}, log: &syncBuffer{}}
 	opts := server.Options{
 		ConfigPath: cfgPath, Listen: "127.0.0.1:0", StoreURL: storeURL, LocalClock: o.local,
-		Logger: slog.New(slog.NewTextHandler(n.log, nil)), NoDispatch: true,
+		Logger: slog.New(slog.NewTextHandler(n.log, nil)), NoDispatch: true, EngineGrace: o.grace,
 	}
 	if o.clock != nil {
 		opts.Clock = o.clock

@@ -68,6 +68,10 @@ type Options struct {
 	// submissions and cancels: benchmarks use an in-process one to tell
 	// the cost of the dispatcher and the store from that of HTTP.
 	Executor callbackd.Executor
+	// EngineGrace is how long a node that wins the engine's lead on a
+	// shared store waits before it runs the engine (default 5 s; tests
+	// shorten it).
+	EngineGrace time.Duration
 }
 
 // Server is a running callbackd.
@@ -79,6 +83,11 @@ type Server struct {
 	manager    *callbacks.Manager
 	dispatcher *dispatch.Dispatcher
 	engine     *engine.Engine
+	// elector elects the engine's node on a shared store (leader.go).
+	elector      callbackd.EngineElector
+	stopCampaign context.CancelFunc
+	campaignDone chan struct{}
+	fatal        chan error
 	metrics    *prom.Metrics
 	http       *http.Server
 	ln         net.Listener
@@ -107,7 +116,7 @@ func Open(ctx context.Context, opts Options) (*Server, error) {
 	if opts.LocalClock == nil {
 		opts.LocalClock = callbackd.SystemClock{}
 	}
-	s := &Server{opts: opts}
+	s := &Server{opts: opts, fatal: make(chan error, 1)}
 	stamp, err := statFile(opts.ConfigPath)
 	if err != nil {
 		return nil, fmt.Errorf("configuration: %w", err)
@@ -146,8 +155,12 @@ func Open(ctx context.Context, opts Options) (*Server, error) {
 		_ = raw.Close()
 		return nil, fmt.Errorf("storage: %T keeps no agents", raw)
 	}
-	s.engine = engine.New(engine.Options{Store: store, Agents: agents, Dialer: newDialer(cfg.Dialer, s.opts.Clock),
-		Clock: s.opts.Clock, Config: s.Config, Policy: policy, Logger: s.log, Stats: stats})
+	eo := engine.Options{Store: store, Agents: agents, Dialer: newDialer(cfg.Dialer, s.opts.Clock),
+		Clock: s.opts.Clock, Config: s.Config, Policy: policy, Logger: s.log, Stats: stats}
+	if s.elector, _ = raw.(callbackd.EngineElector); s.elector != nil {
+		eo.LastEventSeq = s.elector.LastEventSeq
+	}
+	s.engine = engine.New(eo)
 	exec := callbackd.Executors{Config: s.Config, ByType: map[string]callbackd.Executor{
 		callbackd.TypeORS: hand, callbackd.TypeBuiltin: s.engine,
 	}}
@@ -161,7 +174,7 @@ func Open(ctx context.Context, opts Options) (*Server, error) {
 	api := &httpapi.Server{Manager: s.manager, Agents: s.engine, Config: s.Config, Logger: s.log,
 		Metrics: s.metrics.Handler(), Observer: s.metrics}
 	s.http = &http.Server{
-		Handler:           api.Handler(cfg.Server.BasePath),
+		Handler:           s.forwardToLeader(api.Handler(cfg.Server.BasePath)),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
@@ -218,7 +231,7 @@ func (s *Server) Start() error {
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	if err := s.engine.Start(context.Background()); err != nil {
+	if err := s.startEngine(); err != nil {
 		_ = ln.Close()
 		return fmt.Errorf("engine: %w", err)
 	}
@@ -285,7 +298,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 			}
 		}
 		s.dispatcher.Stop() // finishes and records submissions in flight
-		s.engine.Stop()     // hangs up; the next start takes up what was running
+		s.stopEngine()      // hangs up; the next start (or leader) takes up what was running
 		s.stopChores(ctx)
 		s.closeErr = errors.Join(herr, s.store.Close())
 		s.log.Info("callbackd stopped")

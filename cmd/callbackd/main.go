@@ -144,7 +144,15 @@ func serve(args []string, stderr io.Writer) int {
 	}()
 	go srv.WatchConfig(ctx, 2*time.Second)
 
-	<-ctx.Done()
+	code := 0
+	select {
+	case <-ctx.Done():
+	case err := <-srv.Fatal():
+		// The node lost the built-in engine's lease: stop, and let the
+		// supervisor start a fresh process (a follower).
+		logger.Error("stopping after a fatal error", "error", err)
+		code = 1
+	}
 	logger.Info("shutting down: no new connections, finishing in-flight requests")
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -152,7 +160,7 @@ func serve(args []string, stderr io.Writer) int {
 		logger.Error("shutdown", "error", err)
 		return 1
 	}
-	return 0
+	return code
 }
 
 // gcPercent is the garbage collector's target when $GOGC is not set.
