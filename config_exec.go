@@ -68,6 +68,9 @@ type DialerConfig struct {
 	// hangs up at once, which benchmarks use). Options ring_seconds and
 	// talk_seconds.
 	Ring, Talk time.Duration
+	// Journal is a file the simulated dialer appends one JSON line to per
+	// call placed (option journal): what a real dialer would have called.
+	Journal string
 }
 
 // DialRule is one outcome.NAME = REGEXP option of [dialer]: the numbers
@@ -192,6 +195,8 @@ func (d *DialerConfig) parse(sec Section) []OptionError {
 			default:
 				bad(kv, "must be simulated or sip")
 			}
+		case kv.Key == "journal":
+			d.Journal = strings.TrimSpace(kv.Value)
 		case kv.Key == "ring_seconds" || kv.Key == "talk_seconds":
 			n, err := strconv.Atoi(strings.TrimSpace(kv.Value))
 			if err != nil || n < 0 {

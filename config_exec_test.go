@@ -77,12 +77,13 @@ outcome.machine = 9$
 outcome.human = .
 ring_seconds = 2
 talk_seconds = 30
+journal = /var/log/callbackd/dials.jsonl
 `)
 	if err != nil {
 		t.Fatal(err)
 	}
 	d := cfg.Dialer
-	if d.Type != "simulated" || !d.Configured || d.Ring != 2*time.Second || d.Talk != 30*time.Second {
+	if d.Type != "simulated" || !d.Configured || d.Ring != 2*time.Second || d.Talk != 30*time.Second || d.Journal != "/var/log/callbackd/dials.jsonl" {
 		t.Errorf("dialer = %+v", d)
 	}
 	var order []string

@@ -117,7 +117,7 @@ func (s *Server) WatchConfig(ctx context.Context, interval time.Duration) {
 // sameDialer reports whether two [dialer] sections place calls the same
 // way.
 func sameDialer(a, b callbackd.DialerConfig) bool {
-	if a.Type != b.Type || a.Configured != b.Configured || a.Ring != b.Ring || a.Talk != b.Talk || len(a.Rules) != len(b.Rules) {
+	if a.Type != b.Type || a.Configured != b.Configured || a.Ring != b.Ring || a.Talk != b.Talk || a.Journal != b.Journal || len(a.Rules) != len(b.Rules) {
 		return false
 	}
 	for i := range a.Rules {

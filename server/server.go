@@ -88,10 +88,11 @@ type Server struct {
 	stopCampaign context.CancelFunc
 	campaignDone chan struct{}
 	fatal        chan error
-	metrics    *prom.Metrics
-	http       *http.Server
-	ln         net.Listener
-	served     chan error
+	journal      io.Closer // the simulated dialer's journal file
+	metrics      *prom.Metrics
+	http         *http.Server
+	ln           net.Listener
+	served       chan error
 
 	reloadMu sync.Mutex
 	stamp    fileStamp
@@ -155,7 +156,13 @@ func Open(ctx context.Context, opts Options) (*Server, error) {
 		_ = raw.Close()
 		return nil, fmt.Errorf("storage: %T keeps no agents", raw)
 	}
-	eo := engine.Options{Store: store, Agents: agents, Dialer: newDialer(cfg.Dialer, s.opts.Clock),
+	dialer, journal, err := newDialer(cfg.Dialer, s.opts.Clock)
+	if err != nil {
+		_ = raw.Close()
+		return nil, err
+	}
+	s.journal = journal
+	eo := engine.Options{Store: store, Agents: agents, Dialer: dialer,
 		Clock: s.opts.Clock, Config: s.Config, Policy: policy, Logger: s.log, Stats: stats}
 	if s.elector, _ = raw.(callbackd.EngineElector); s.elector != nil {
 		eo.LastEventSeq = s.elector.LastEventSeq
@@ -299,6 +306,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		}
 		s.dispatcher.Stop() // finishes and records submissions in flight
 		s.stopEngine()      // hangs up; the next start (or leader) takes up what was running
+		_ = s.journal.Close()
 		s.stopChores(ctx)
 		s.closeErr = errors.Join(herr, s.store.Close())
 		s.log.Info("callbackd stopped")

@@ -3,6 +3,8 @@ package simdialer_test
 import (
 	"context"
 	"errors"
+	"regexp"
+	"strings"
 	"runtime"
 	"sync"
 	"testing"
@@ -233,5 +235,27 @@ func TestConcurrentBridgeAndHangup(t *testing.T) {
 				t.Errorf("%s ended without HungUpBy", call.ID())
 			}
 		}
+	}
+}
+
+// TestJournalRecordsEveryCallPlaced: with a journal, every dial placed is
+// one JSON line, written before it rings; a refused duplicate key writes
+// nothing.
+func TestJournalRecordsEveryCallPlaced(t *testing.T) {
+	var buf strings.Builder
+	d := simdialer.New(simdialer.Options{Clock: callbackd.NewManualClock(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)), Journal: &buf,
+		Rules: []simdialer.Rule{{Outcome: callbackd.OutcomeBusy, Pattern: regexp.MustCompile(`^\+1555000`)}}})
+	ctx := context.Background()
+	for _, r := range []callbackd.DialRequest{
+		{Key: "a/1/customer/1", Leg: callbackd.LegCustomer, Number: "+15550001234"},
+		{Key: "a/1/customer/1", Leg: callbackd.LegCustomer, Number: "+15550001234"},
+		{Key: "a/1/agent/1/1", Leg: callbackd.LegAgent, Number: "sip:alice@pbx"},
+	} {
+		_, _, _ = d.Dial(ctx, r)
+	}
+	want := `{"key":"a/1/customer/1","leg":"customer","number":"+15550001234","outcome":"busy","time":"2026-03-02T09:00:00.000Z"}` + "\n" +
+		`{"key":"a/1/agent/1/1","leg":"agent","number":"sip:alice@pbx","outcome":"human","time":"2026-03-02T09:00:00.000Z"}` + "\n"
+	if buf.String() != want {
+		t.Fatalf("journal\n%s\nwant\n%s", buf.String(), want)
 	}
 }

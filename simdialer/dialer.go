@@ -2,10 +2,13 @@ package simdialer
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
 	"regexp"
 	"slices"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -28,6 +31,11 @@ type Options struct {
 	// Talk is how long a bridged conversation with a person lasts before
 	// the customer hangs up.
 	Talk time.Duration
+	// Journal, when set, gets one JSON line per call placed, written
+	// before the call rings: the record of every number a real dialer
+	// would have called ([dialer] journal). It outlives the process, so
+	// a crash test can count dials across restarts.
+	Journal io.Writer
 }
 
 // Rule makes the numbers its Pattern matches end with Outcome, so a demo
@@ -51,6 +59,9 @@ type Dialer struct {
 	// of two calls being bridged.
 	seq  atomic.Uint64
 	keys keySet
+
+	journalMu sync.Mutex
+	journal   io.Writer
 }
 
 var _ callbackd.Dialer = (*Dialer)(nil)
@@ -69,11 +80,12 @@ func New(o Options) *Dialer {
 		o.Clock = callbackd.SystemClock{}
 	}
 	return &Dialer{
-		clock: o.Clock,
-		rules: slices.Clone(o.Rules),
-		ring:  o.Ring,
-		talk:  o.Talk,
-		keys:  keySet{seen: make(map[string]struct{})},
+		clock:   o.Clock,
+		rules:   slices.Clone(o.Rules),
+		ring:    o.Ring,
+		talk:    o.Talk,
+		keys:    keySet{seen: make(map[string]struct{})},
+		journal: o.Journal,
 	}
 }
 
@@ -91,6 +103,9 @@ func (d *Dialer) Dial(ctx context.Context, r callbackd.DialRequest) (callbackd.C
 	}
 	n := d.seq.Add(1)
 	outcome, cause := d.outcome(r)
+	if err := d.record(r, started, outcome); err != nil {
+		return nil, callbackd.DialResult{}, err
+	}
 	res := callbackd.DialResult{
 		Outcome: outcome,
 		Cause:   cause,
@@ -146,4 +161,20 @@ func (d *Dialer) ringFor(o callbackd.DialOutcome, req time.Duration) time.Durati
 	default:
 		return 0
 	}
+}
+
+// record writes the journal's line for a call about to be placed. A call
+// that cannot be recorded is not placed: the journal is the audit trail.
+func (d *Dialer) record(r callbackd.DialRequest, at time.Time, outcome callbackd.DialOutcome) error {
+	if d.journal == nil {
+		return nil
+	}
+	line, _ := json.Marshal(map[string]string{"time": callbackd.FormatTime(at), "key": r.Key, "leg": r.Leg,
+		"number": r.Number, "outcome": string(outcome)})
+	d.journalMu.Lock()
+	defer d.journalMu.Unlock()
+	if _, err := d.journal.Write(append(line, '\n')); err != nil {
+		return fmt.Errorf("simdialer: journal: %w", err)
+	}
+	return nil
 }

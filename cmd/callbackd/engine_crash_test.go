@@ -1,0 +1,226 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+)
+
+// TestEngineCrashNothingLostNothingDialledTwice runs the built-in engine
+// in a callbackd process with auto-answering agents and the simulated
+// dialer (calls ring and talk for real seconds, some numbers are busy),
+// kills it with SIGKILL at random instants while callbacks are offered,
+// dialled and connected, and restarts it. The simulated dialer's journal
+// (a file, so it outlives each process) records every call placed.
+// Finally: every acknowledged callback is COMPLETED with a reason a real
+// path reaches, no dial key was ever placed twice, no callback was
+// dialled more than _max_dial_attempts times, and every agent is free.
+func TestEngineCrashNothingLostNothingDialledTwice(t *testing.T) {
+	if testing.Short() {
+		t.Skip("crash test skipped in -short mode")
+	}
+	hash, _ := bcrypt.GenerateFromPassword([]byte("pw"), bcrypt.MinCost)
+	dir := t.TempDir()
+	journal := filepath.Join(dir, "dials.jsonl")
+	var agents strings.Builder
+	const nAgents = 8
+	for i := range nAgents {
+		fmt.Fprintf(&agents, "[agent.a%d]\npassword = %s\nqueues = support\nphone = sip:a%d@pbx\nauto_answer = true\n\n", i, hash, i)
+	}
+	cfg, db := writeConfig(t, `
+[server]
+listen = 127.0.0.1:0
+[service.support]
+_type = builtin
+_max_dial_attempts = 3
+_dial_retry_timeout = 1
+_throttle_callbacks_per_service_1 = 0
+_throttle_callbacks_per_service_2 = 0
+_max_request_by_time_bucket = 100000
+_max_queued_callbacks_per_service = 100000
+_enable_in_queue_checking = false
+[dialer]
+type = simulated
+ring_seconds = 1
+talk_seconds = 1
+journal = `+journal+`
+outcome.busy = ^\+1555000
+[callback]
+returned-keys = _desired_time,_callback_state,_callback_reason,_ors_session_id,_engine_step,_dial_attempt,_dial_result,_agent_id,_not_before,_vq_entered
+[users]
+admin = `+string(hash)+"\n\n"+agents.String())
+
+	var acked []string
+	var mu sync.Mutex
+	const rounds = 5
+	for round := range rounds {
+		c := startChild(t, cfg, db)
+		if round == 0 {
+			for i := range nAgents {
+				for _, action := range []string{"login", "ready"} {
+					c.agentPost(fmt.Sprintf("a%d", i), action)
+				}
+			}
+		}
+		stop := make(chan struct{})
+		var wg sync.WaitGroup
+		for w := range 1 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := 0; ; i++ {
+					select {
+					case <-stop:
+						return
+					default:
+					}
+					number := fmt.Sprintf("+1415555%d%d%02d", round, w, i%100)
+					if i%4 == 3 {
+						number = fmt.Sprintf("+1555000%d%d%02d", round, w, i%100) // busy: retried
+					}
+					status, id, err := c.post("support", `{"_customer_number":"`+number+`"}`)
+					if err != nil {
+						return
+					}
+					if status != 200 {
+						t.Errorf("status %d: %s", status, id)
+						return
+					}
+					mu.Lock()
+					acked = append(acked, id)
+					mu.Unlock()
+					time.Sleep(300 * time.Millisecond) // the customers' pace (about what 8 agents carry): the load, not a wait for time
+				}
+			}()
+		}
+		time.Sleep(time.Duration(1500+rand.IntN(2000)) * time.Millisecond) // the crash's timing, not a wait for time to pass
+		_ = c.cmd.Process.Signal(syscall.SIGKILL)
+		close(stop)
+		wg.Wait()
+		<-c.done
+	}
+
+	if len(acked) < 20 {
+		t.Fatalf("only %d callbacks acknowledged: the test proves nothing", len(acked))
+	}
+	// A last run finishes what was left: every callback reaches COMPLETED.
+	c := startChild(t, cfg, db)
+	reasons := map[string]int{}
+	deadline := time.Now().Add(60 * time.Second)
+	for _, id := range acked {
+		for {
+			rec := c.record(id)
+			if rec == nil {
+				t.Fatalf("acknowledged callback %s lost", id)
+			}
+			if rec["_callback_state"] == "COMPLETED" {
+				reasons[rec["_callback_reason"]]++
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("callback %s still %s: %v; agents %v", id, rec["_callback_state"], rec, c.agents())
+			}
+			time.Sleep(50 * time.Millisecond) // polling the child's progress
+		}
+	}
+	for reason := range reasons {
+		if reason != "AGENT_CONNECTED" && reason != "FAIL_CALL_TO_CUSTOMER" {
+			t.Errorf("reason %s: not one the calls of this test can reach", reason)
+		}
+	}
+
+	perKey, perCallback := map[string]int{}, map[string]int{}
+	f, err := os.Open(journal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		var d map[string]string
+		if err := json.Unmarshal(sc.Bytes(), &d); err != nil {
+			t.Fatalf("journal line %q: %v", sc.Text(), err)
+		}
+		perKey[d["key"]]++
+		if d["leg"] == "customer" {
+			perCallback[strings.SplitN(d["key"], "/", 2)[0]]++
+		}
+	}
+	for key, n := range perKey {
+		if n > 1 {
+			t.Errorf("dial key %s placed %d times", key, n)
+		}
+	}
+	for id, n := range perCallback {
+		if n > 3 {
+			t.Errorf("callback %s dialled %d times, more than _max_dial_attempts", id, n)
+		}
+	}
+	for _, a := range c.agents() {
+		if a["state"] != "READY" || a["callback"] != "" {
+			t.Errorf("agent %v not freed", a)
+		}
+	}
+	t.Logf("%d acknowledged callbacks over %d SIGKILLs, %d calls placed, reasons %v: none lost, no key dialled twice, every agent free",
+		len(acked), rounds, len(perKey), reasons)
+}
+
+// agentPost sends an agent action as the admin.
+func (c *child) agentPost(agent, action string) {
+	c.t.Helper()
+	req, _ := http.NewRequest("POST", "http://"+c.addr+"/genesys/1/agents/"+agent+"/"+action, nil)
+	req.SetBasicAuth("admin", "pw")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 200 {
+		c.t.Fatalf("%s %s: %d", agent, action, res.StatusCode)
+	}
+}
+
+// record returns a callback as the query by id shows it, or nil.
+func (c *child) record(id string) map[string]string {
+	c.t.Helper()
+	res, err := http.Get(c.base + "?_id=" + id)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var recs []map[string]string
+	if err := json.NewDecoder(res.Body).Decode(&recs); err != nil || len(recs) != 1 {
+		return nil
+	}
+	return recs[0]
+}
+
+// agents lists the agents as the admin sees them.
+func (c *child) agents() []map[string]any {
+	c.t.Helper()
+	req, _ := http.NewRequest("GET", "http://"+c.addr+"/genesys/1/agents", nil)
+	req.SetBasicAuth("admin", "pw")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var body struct {
+		Agents []map[string]any `json:"agents"`
+	}
+	if err := json.NewDecoder(res.Body).Decode(&body); err != nil {
+		c.t.Fatal(err)
+	}
+	return body.Agents
+}
