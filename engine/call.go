@@ -18,14 +18,12 @@ func (s *session) call(ctx context.Context) {
 	case j.call != nil: // the customer is on hold (_wait_for_agent=false)
 		customer = j.call
 		if agentLeg = s.dialAgent(ctx); agentLeg == nil {
-			s.requeue(time.Time{}) // still holding: the next agent
-			s.free("no-answer")
+			s.agentUnreached(ctx) // still holding: the next agent
 			return
 		}
-	case j.opts.FirstConnectParty == "AGENT":
+	case j.opts.FirstConnectParty == callbackd.PartyAgent:
 		if agentLeg = s.dialAgent(ctx); agentLeg == nil {
-			s.requeue(time.Time{})
-			s.free("no-answer")
+			s.agentUnreached(ctx)
 			return
 		}
 		var res callbackd.DialResult
@@ -47,12 +45,34 @@ func (s *session) call(ctx context.Context) {
 		}
 		if agentLeg = s.dialAgent(ctx); agentLeg == nil {
 			hangup(customer)
+			if s.interrupted(ctx) {
+				s.free("")
+				return
+			}
 			s.free("no-answer")
 			e.complete(ctx, j, callbackd.ReasonFailAgentConnect)
 			return
 		}
 	}
 	s.connect(ctx, customer, agentLeg)
+}
+
+// interrupted reports whether the session was cancelled or the engine is
+// stopping: then a failed call is no one's fault and nothing is written.
+func (s *session) interrupted(ctx context.Context) bool {
+	return ctx.Err() != nil || isDone(s.stopped) || isDone(s.j.done)
+}
+
+// agentUnreached handles an agent's phone that never answered before the
+// customer was reached: the callback goes to the next agent, keeping its
+// place, and the agent goes NOT_READY (no-answer).
+func (s *session) agentUnreached(ctx context.Context) {
+	if s.interrupted(ctx) {
+		s.free("")
+		return
+	}
+	s.requeue(time.Time{})
+	s.free("no-answer")
 }
 
 // dialCustomer places the next dial attempt to the customer. The attempt
@@ -219,7 +239,7 @@ func judge(j *job, res callbackd.DialResult) verdict {
 // _dial_retry_timeout in its queue for the next attempt, or is finished.
 func (s *session) customerFailed(ctx context.Context, res callbackd.DialResult) {
 	e, j := s.e, s.j
-	if isDone(j.done) || ctx.Err() != nil {
+	if s.interrupted(ctx) {
 		s.free("")
 		return
 	}

@@ -128,6 +128,9 @@ type job struct {
 	done       chan struct{} // closed when the engine lets go of the job
 	ewtAtOffer time.Duration
 	posAtOffer int
+	// cancelled is set when a cancel took the job away: whoever cancelled
+	// writes its completion, the engine writes nothing more for it.
+	cancelled bool
 }
 
 func (j *job) finish() {
@@ -269,13 +272,21 @@ func (e *Engine) Cancel(ctx context.Context, cb *callbackd.Callback) error {
 	if !ok {
 		return nil
 	}
+	e.cancelLocked(j)
+	return nil
+}
+
+// cancelLocked lets go of a cancelled job: its session stops (hanging up
+// its calls and freeing its agent) and nothing more is written for it;
+// the canceller records the completion. e.mu is held.
+func (e *Engine) cancelLocked(j *job) {
+	j.cancelled = true
 	e.drop(j)
 	if j.sess != nil {
 		j.sess.stop(stopCancelled)
 	} else if j.call != nil {
-		go j.call.Hangup(context.WithoutCancel(ctx))
+		go hangup(j.call)
 	}
-	return nil
 }
 
 // drop forgets a job: out of its queue, its timers void. e.mu is held.
@@ -308,8 +319,15 @@ func (e *Engine) update(ctx context.Context, id string, fn func(c *callbackd.Cal
 	})
 }
 
-// complete finishes a callback with reason and lets go of its job.
+// complete finishes a callback with reason and lets go of its job,
+// unless it was cancelled meanwhile (the cancel's reason stands).
 func (e *Engine) complete(ctx context.Context, j *job, reason callbackd.Reason, props ...string) {
+	e.mu.Lock()
+	cancelled := j.cancelled
+	e.mu.Unlock()
+	if cancelled {
+		return
+	}
 	_, err := e.update(ctx, j.id, func(c *callbackd.Callback, now time.Time) ([]callbackd.Event, error) {
 		for i := 0; i+1 < len(props); i += 2 {
 			c.Properties[props[i]] = props[i+1]

@@ -95,11 +95,6 @@ func (e *Engine) followed(ev callbackd.Event) {
 		if !held {
 			return
 		}
-		e.drop(j)
-		if j.sess != nil {
-			j.sess.stop(stopCancelled)
-		} else if j.call != nil {
-			go hangup(j.call)
-		}
+		e.cancelLocked(j)
 	}
 }

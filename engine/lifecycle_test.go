@@ -179,3 +179,41 @@ func TestRestartTakesUpWhereItStood(t *testing.T) {
 		t.Fatalf("customer dials %s: attempt 1 of %s must never be dialled again", got, first)
 	}
 }
+
+// TestCancelWhileTheAgentPhoneRings: a callback cancelled once its
+// customer is reached (ROUTING) while the agent's phone rings: the
+// customer is hung up, the agent is READY again (not NOT_READY for a
+// missed call), and the engine writes nothing over the cancel.
+func TestCancelWhileTheAgentPhoneRings(t *testing.T) {
+	ini := strings.Replace(autoAnswer(baseConfig("")), "[dialer]", "[dialer]\nring_seconds = 10\noutcome.no_answer = ^sip:alice", 1)
+	f := newFixture(t, ini)
+	events, stop, err := f.eng.Subscribe("alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	f.ready("alice")
+	id := f.submit("+14155550123")
+	nextEvent(t, events, "call") // dialing the customer: it rings 10 s
+	f.eventually("the customer to answer", func() bool {
+		f.clock.Advance(time.Second) // a second at a time: the agent's phone then rings 30 s
+		return f.get(id).State == callbackd.StateRouting
+	})
+	f.eventually("the agent's phone ringing", func() bool { return len(f.dialer.keys(callbackd.LegAgent)) == 1 })
+	if err := f.eng.Cancel(f.ctx, f.get(id)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.store.UpdateCallback(f.ctx, id, func(c *callbackd.Callback) ([]callbackd.Event, error) {
+		ev, err := c.Transition(callbackd.StateCompleted, callbackd.ReasonCancelled, f.clock.Now(), "api")
+		return []callbackd.Event{ev}, err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	v := f.waitAgent("alice", callbackd.AgentReady)
+	if v.Reason != "" || v.Callback != "" {
+		t.Fatalf("alice %+v after the cancel, want READY", v)
+	}
+	if cb := f.get(id); cb.Reason != callbackd.ReasonCancelled {
+		t.Fatalf("reason %s, want CANCELLED", cb.Reason)
+	}
+}
