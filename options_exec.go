@@ -152,7 +152,7 @@ func execOpt(name, def string, parse func(string, *ServiceOptions) error) option
 // waits in (_urs_virtual_queue, _target) a request may choose when the
 // service leaves it unset, as in GMS: a service that cares sets it.
 var policyExecutionOptions = map[string]bool{
-	"_urs_vq_priority": true,
+	"_urs_vq_priority":           true,
 	"_urs_vq_priority_increment": true, "_urs_vq_priority_increment_interval": true,
 	"_calling_party_number": true, "_calling_party_display_name": true, "_prefix_dial_out": true,
 }

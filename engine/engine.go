@@ -114,8 +114,8 @@ type job struct {
 	// sess is the agent session that holds the job, if any.
 	sess *session
 	// gen counts the job's moves, so stale timers do nothing.
-	gen  int
-	done chan struct{} // closed when the engine lets go of the job
+	gen        int
+	done       chan struct{} // closed when the engine lets go of the job
 	ewtAtOffer time.Duration
 	posAtOffer int
 }

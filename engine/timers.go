@@ -40,7 +40,9 @@ func (h *timerHeap) Pop() any {
 }
 
 // add sets a timer for j at its current generation.
-func (h *timerHeap) add(at time.Time, kind int, j *job) { heap.Push(h, timer{at: at, kind: kind, j: j, gen: j.gen}) }
+func (h *timerHeap) add(at time.Time, kind int, j *job) {
+	heap.Push(h, timer{at: at, kind: kind, j: j, gen: j.gen})
+}
 
 // due pops the timers due at now that still apply.
 func (h *timerHeap) due(now time.Time) []timer {

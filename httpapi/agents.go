@@ -34,12 +34,18 @@ func (s *Server) agentRoutes() []route {
 	return []route{
 		{method: "GET", path: "/1/agents", handler: s.requireUser(s.listAgents)},
 		{method: "GET", path: a, handler: s.requireAgent(s.getAgent)},
-		{method: "POST", path: a + "/login", handler: s.requireAgent(s.agentState(func(ctx context.Context, n string, _ agentBody) (engine.AgentView, error) { return s.Agents.Login(ctx, n) }))},
-		{method: "POST", path: a + "/ready", handler: s.requireAgent(s.agentState(func(ctx context.Context, n string, _ agentBody) (engine.AgentView, error) { return s.Agents.Ready(ctx, n) }))},
+		{method: "POST", path: a + "/login", handler: s.requireAgent(s.agentState(func(ctx context.Context, n string, _ agentBody) (engine.AgentView, error) {
+			return s.Agents.Login(ctx, n)
+		}))},
+		{method: "POST", path: a + "/ready", handler: s.requireAgent(s.agentState(func(ctx context.Context, n string, _ agentBody) (engine.AgentView, error) {
+			return s.Agents.Ready(ctx, n)
+		}))},
 		{method: "POST", path: a + "/not-ready", handler: s.requireAgent(s.agentState(func(ctx context.Context, n string, b agentBody) (engine.AgentView, error) {
 			return s.Agents.NotReady(ctx, n, b.Reason)
 		}))},
-		{method: "POST", path: a + "/logout", handler: s.requireAgent(s.agentState(func(ctx context.Context, n string, _ agentBody) (engine.AgentView, error) { return s.Agents.Logout(ctx, n) }))},
+		{method: "POST", path: a + "/logout", handler: s.requireAgent(s.agentState(func(ctx context.Context, n string, _ agentBody) (engine.AgentView, error) {
+			return s.Agents.Logout(ctx, n)
+		}))},
 		{method: "GET", path: a + "/events", handler: s.requireAgent(s.agentEvents)},
 		{method: "POST", path: a + "/callbacks/{id}/accept", handler: s.requireAgent(s.agentAction(AgentDesk.Accept))},
 		{method: "POST", path: a + "/callbacks/{id}/reject", handler: s.requireAgent(s.agentAction(AgentDesk.Reject))},

@@ -19,7 +19,7 @@ type Server struct {
 	// Agents is the built-in engine's agent desk; nil answers the agent
 	// API with NOT_FOUND.
 	Agents AgentDesk
-	Config  func() *callbackd.Config
+	Config func() *callbackd.Config
 	// Logger gets one access line per request and the errors; wrap its
 	// handler with LogHandler so that every line of a request carries
 	// its request_id.
