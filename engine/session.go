@@ -155,12 +155,15 @@ func (s *session) offer(ctx context.Context) bool {
 			return false
 		case act := <-s.actions:
 			switch act.kind {
+			// The API answers with the agent's state once the reply
+			// comes, so the reply follows what the action leads to.
 			case "accept":
+				ok := s.accept(ctx)
 				act.reply <- nil
-				return s.accept(ctx)
+				return ok
 			case "reject":
-				act.reply <- nil
 				s.rejected(ctx)
+				act.reply <- nil
 				return false
 			}
 			act.reply <- errNotNow
