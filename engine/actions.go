@@ -58,17 +58,34 @@ func (e *Engine) act(ctx context.Context, agentName, id, kind string, d Disposit
 	case s.actions <- action{kind: kind, disposition: d, reply: reply}:
 	case <-s.stopped:
 		return gone(agentName, id)
+	case <-s.ended:
+		return gone(agentName, id)
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-	select {
-	case err := <-reply:
+	answered := func(err error) error {
 		if err == errNotNow {
 			return notNow(id, kind, "the callback has moved on")
 		}
 		return err
+	}
+	// A session that stops or ends may have taken the action just
+	// before: its reply, already sent, is the answer then.
+	lastReply := func() error {
+		select {
+		case err := <-reply:
+			return answered(err)
+		default:
+			return gone(agentName, id)
+		}
+	}
+	select {
+	case err := <-reply:
+		return answered(err)
 	case <-s.stopped:
-		return gone(agentName, id)
+		return lastReply()
+	case <-s.ended:
+		return lastReply()
 	case <-ctx.Done():
 		return ctx.Err()
 	}

@@ -52,46 +52,60 @@ func (s *session) connect(ctx context.Context, customer, agentLeg callbackd.Call
 	s.step = sessConnected
 	e.mu.Unlock()
 	e.hub.publish(a.Name, AgentEvent{Type: "call", Data: callData(j, "connected", "", nil)})
-	s.talk(ctx, customer, agentLeg)
+	hungUp := s.talk(ctx, customer, agentLeg)
 	e.o.Stats.observe(j.vq, e.o.Clock.Now().Sub(s.offeredAt))
 	e.hub.publish(a.Name, AgentEvent{Type: "call", Data: callData(j, "ended", "", nil)})
 	if ctx.Err() != nil {
+		answer(hungUp)
 		return // stopping: the next start finishes the callback
 	}
 	if !j.opts.EnableDispositionDialog {
 		s.free("")
 		e.complete(ctx, j, callbackd.ReasonAgentConnected)
+		answer(hungUp)
 		return
 	}
-	s.wrapUp(ctx)
+	s.wrapUp(ctx, hungUp)
 }
 
 // talk waits for the end of the conversation: either party hangs up, or
-// the agent hangs up from the desktop. Then both calls are ended.
-func (s *session) talk(ctx context.Context, customer, agentLeg callbackd.Call) {
+// the agent hangs up from the desktop. Then both calls are ended. When
+// the agent's hangup ended it, talk returns the hangup's reply, for the
+// caller to answer once what follows (the agent freed, or in after-call
+// work) is recorded: the API answers with the agent's state then.
+func (s *session) talk(ctx context.Context, customer, agentLeg callbackd.Call) (hungUp chan error) {
 	defer hangup(customer)
 	defer hangup(agentLeg)
 	for {
 		select {
 		case <-ctx.Done():
-			return
+			return nil
 		case <-customer.Done():
-			return
+			return nil
 		case <-agentLeg.Done():
-			return
+			return nil
 		case act := <-s.actions:
 			if act.kind == "hangup" {
-				act.reply <- nil
-				return
+				return act.reply
 			}
 			act.reply <- errNotNow
 		}
 	}
 }
 
+// answer replies to an action whose effects are recorded; a nil reply
+// (no action waits) is left alone.
+func answer(reply chan error) {
+	if reply != nil {
+		reply <- nil
+	}
+}
+
 // wrapUp is the disposition dialog: the agent is in AFTER_CALL_WORK until
-// it gives a disposition or _agent_disposition_timeout passes.
-func (s *session) wrapUp(ctx context.Context) {
+// it gives a disposition or _agent_disposition_timeout passes. hungUp, the
+// reply of the hangup that ended the call, is answered once the agent is
+// in AFTER_CALL_WORK.
+func (s *session) wrapUp(ctx context.Context, hungUp chan error) {
 	e, j, a := s.e, s.j, s.a
 	timeout := j.opts.AgentDispositionTimeout
 	_, _ = e.update(ctx, j.id, func(c *callbackd.Callback, now time.Time) ([]callbackd.Event, error) {
@@ -109,6 +123,7 @@ func (s *session) wrapUp(ctx context.Context) {
 	e.hub.publish(a.Name, AgentEvent{Type: "disposition", Data: map[string]any{
 		"callback": j.id, "deadline": callbackd.FormatTime(now.Add(timeout)), "timeout": int64(timeout / time.Second),
 	}})
+	answer(hungUp)
 	for {
 		select {
 		case <-ctx.Done():

@@ -36,8 +36,12 @@ type session struct {
 
 	actions chan action
 	stopped chan struct{}
-	once    sync.Once
-	why     stopKind
+	// ended is closed when run returns: an action sent that the session
+	// never took (a hangup queued while the customer's phone rang, when
+	// the customer was not reached) is answered then, not left waiting.
+	ended chan struct{}
+	once  sync.Once
+	why   stopKind
 
 	// Under e.mu: where the session stands, for the agent API's checks.
 	step       string
@@ -83,7 +87,7 @@ func (e *Engine) reserve(j *job, a *agent, now time.Time) {
 		e.statsOf(q)
 	}
 	j.gen++
-	s := &session{e: e, j: j, a: a, actions: make(chan action, 4), stopped: make(chan struct{}), step: sessOffered, offeredAt: now}
+	s := &session{e: e, j: j, a: a, actions: make(chan action, 4), stopped: make(chan struct{}), ended: make(chan struct{}), step: sessOffered, offeredAt: now}
 	j.sess, a.sess, a.Callback = s, s, j.id
 	e.setState(a, callbackd.AgentReserved, "", now)
 	e.running.Add(1)
@@ -93,6 +97,7 @@ func (e *Engine) reserve(j *job, a *agent, now time.Time) {
 // run is the session's life.
 func (s *session) run() {
 	defer s.e.running.Done()
+	defer close(s.ended)
 	ctx := s.e.ctx
 	e, j, a := s.e, s.j, s.a
 	_, err := e.update(ctx, j.id, func(c *callbackd.Callback, now time.Time) ([]callbackd.Event, error) {
@@ -152,12 +157,15 @@ func (s *session) offer(ctx context.Context) bool {
 			return false
 		case act := <-s.actions:
 			switch act.kind {
+			// The API answers with the agent's state once the reply
+			// comes, so the reply follows what the action leads to.
 			case "accept":
+				ok := s.accept(ctx)
 				act.reply <- nil
-				return s.accept(ctx)
+				return ok
 			case "reject":
-				act.reply <- nil
 				s.rejected(ctx)
+				act.reply <- nil
 				return false
 			}
 			act.reply <- errNotNow
