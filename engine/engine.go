@@ -221,6 +221,12 @@ func (e *Engine) start(j *job, now time.Time) {
 // enqueue puts a waiting job in its queue with its deadline, and offers
 // what can be offered. e.mu is held.
 func (e *Engine) enqueue(j *job, now time.Time) {
+	e.match(e.place(j, now), now)
+}
+
+// place puts a waiting job in its queue with its deadline, without
+// offering anything, and returns the queue. e.mu is held.
+func (e *Engine) place(j *job, now time.Time) *vqueue {
 	j.gen++
 	q := e.queue(j.vq)
 	q.push(j, now)
@@ -230,7 +236,7 @@ func (e *Engine) enqueue(j *job, now time.Time) {
 	}
 	e.poke()
 	e.statsOf(q)
-	e.match(q, now)
+	return q
 }
 
 // queue returns the named virtual queue, created on first use.
