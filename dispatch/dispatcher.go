@@ -206,6 +206,11 @@ func (d *Dispatcher) submit(ctx context.Context, cb *callbackd.Callback, paused 
 		if !cb.DueAt.IsZero() {
 			d.o.Observer.HandedOff(via, max(d.o.Clock.Now().Sub(cb.DueAt), 0))
 		}
+		if opts.RecordsHandOver() {
+			// Recorded by the executor, which also refuses a callback
+			// cancelled meanwhile.
+			return outcome{done: true}
+		}
 		var cancelled bool
 		d.record(ctx, cb, func(c *callbackd.Callback, now time.Time) []callbackd.Event {
 			if c.State == callbackd.StateCompleted {

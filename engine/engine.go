@@ -135,7 +135,9 @@ func sessionID(id string) string { return "builtin-" + id }
 // _wait_for_agent=false, starts dialing the customer). It records the
 // hand-over itself (session id, queue, place in line) in one write, so
 // that the callback's progress can never be recorded before its
-// submission. A callback the engine already holds keeps its session.
+// submission; the dispatcher does not record it again
+// (callbackd.ServiceOptions.RecordsHandOver). A callback the engine
+// already holds keeps its session.
 func (e *Engine) Submit(ctx context.Context, s callbackd.Submission) (string, error) {
 	cb := s.Callback
 	sid := sessionID(cb.ID)
