@@ -36,7 +36,7 @@ import (
 // section and dialer to [dialer].
 func benchConfig(n int, autoAnswer bool, service, dialer string) string {
 	var sb strings.Builder
-	sb.WriteString("[service.support]\n_type = builtin\n_urs_virtual_queue = support\n_request_execution_time_buffer = 0\n" + service + "\n")
+	sb.WriteString("[service.support]\n_type = builtin\n_urs_virtual_queue = support\n" + service + "\n")
 	for i := range n {
 		fmt.Fprintf(&sb, "\n[agent.%s]\npassword = %s\nqueues = support\nphone = sip:%s@pbx\n", agentName(i), hash, agentName(i))
 		if autoAnswer {
@@ -239,7 +239,7 @@ const (
 // imported as a stopped node leaves them and the engine's Start takes
 // them up; recover-ms is how long that took. Run with
 //
-//	go test -run '^$' -bench BenchmarkReadyToInvitation -benchtime 2000x ./engine
+//	go test -run '^$' -bench BenchmarkReadyToInvitation -benchtime 1000x ./engine
 func BenchmarkReadyToInvitation(b *testing.B) {
 	for _, burst := range []int{1, 16} {
 		b.Run(fmt.Sprintf("burst=%d", burst), func(b *testing.B) { benchReady(b, burst) })

@@ -36,10 +36,18 @@ _ttl = 86400
 // server (server.Open on a SQLite file, dispatcher running, system
 // clock), the simulated dialer answering at once and every conversation
 // ending at once (ring 0, talk 0), and auto-answer agents, all READY.
-// Each iteration is one immediate Start-Callback, sent in process
-// (Manager.Start: validation, the durable create, the dispatcher's claim
-// and the engine's Submit) by 16 clients; clients hold at most two
-// callbacks per agent in flight, so that every agent that frees finds
+// Each iteration is one Start-Callback for a new number, sent in process
+// (Manager.Start) by 16 clients, either
+//
+//   - via=loop: stored SCHEDULED and due at once
+//     (_request_execution_time_buffer = 0); the dispatch loop claims it
+//     (batches of 100, 16 workers, the defaults) and submits it to the
+//     engine, as callbacks scheduled earlier become due; or
+//   - via=request: immediate (the default buffer of 120 s), claimed and
+//     submitted to the engine within the request (SubmitNow).
+//
+// Clients hold at most two callbacks per agent in flight (an agent's
+// "call ended" event frees a place), so that every agent that frees finds
 // work and the queue does not grow for ever. The clock stops when the
 // store counts b.N callbacks COMPLETED. Reported: callbacks/s, the
 // Start-Callback latency, the process's CPU per callback, and the store
@@ -47,17 +55,23 @@ _ttl = 86400
 //
 //	go test -run '^$' -bench BenchmarkThroughput -benchtime 20000x ./engine
 func BenchmarkThroughput(b *testing.B) {
-	for _, agents := range []int{50, 200, 1000} {
-		b.Run(fmt.Sprintf("agents=%d", agents), func(b *testing.B) { benchThroughput(b, agents) })
+	for _, via := range []string{"loop", "request"} {
+		for _, agents := range []int{50, 200, 1000} {
+			b.Run(fmt.Sprintf("via=%s/agents=%d", via, agents), func(b *testing.B) { benchThroughput(b, via, agents) })
+		}
 	}
 }
 
-func benchThroughput(b *testing.B, agents int) {
+func benchThroughput(b *testing.B, via string, agents int) {
 	ctx := context.Background()
 	dir := b.TempDir()
+	buffer := "" // the default: immediate, submitted within the request
+	if via == "loop" {
+		buffer = "_request_execution_time_buffer = 0\n" // scheduled, due at once
+	}
 	ini := "[server]\nlisten = 127.0.0.1:0\n\n[storage]\nurl = sqlite:" + filepath.Join(dir, "throughput.db") +
 		"\n\n[dispatcher]\nmax_per_second = 0\n\n[agents]\nheartbeat = 3600\n\n" +
-		benchConfig(agents, true, throughputService, "ring_seconds = 0\ntalk_seconds = 0")
+		benchConfig(agents, true, throughputService+buffer, "ring_seconds = 0\ntalk_seconds = 0")
 	path := filepath.Join(dir, "throughput.ini")
 	if err := os.WriteFile(path, []byte(ini), 0o600); err != nil {
 		b.Fatal(err)
