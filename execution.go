@@ -31,6 +31,15 @@ func (o ServiceOptions) Executed() bool {
 	return false
 }
 
+// RecordsHandOver is the one rule for who records a successful
+// submission (the session id, the lease released). The built-in engine
+// records it itself, in the write that puts the callback in its queue,
+// so that its progress can never be stored before its hand-over; the
+// dispatcher then has nothing left to record (trying would find its
+// lease already released). For the HTTP hand-off the dispatcher records
+// what the platform answered.
+func (o ServiceOptions) RecordsHandOver() bool { return o.Type == TypeBuiltin }
+
 // ExecutionPlan is spec 001's rule for when a callback is executed: it is
 // immediate (QUEUED, due now) when its desired time falls before
 // now + _request_execution_time_buffer + the estimated wait ewt; otherwise

@@ -206,7 +206,20 @@ func (d *Dispatcher) submit(ctx context.Context, cb *callbackd.Callback, paused 
 		if !cb.DueAt.IsZero() {
 			d.o.Observer.HandedOff(via, max(d.o.Clock.Now().Sub(cb.DueAt), 0))
 		}
-		if cancelled := d.recordSubmitted(ctx, cb, session); cancelled { // cancelled while the submission was in flight
+		if opts.RecordsHandOver() {
+			// Recorded by the executor, which also refuses a callback
+			// cancelled meanwhile.
+			return outcome{done: true}
+		}
+		var cancelled bool
+		d.record(ctx, cb, func(c *callbackd.Callback, now time.Time) []callbackd.Event {
+			if c.State == callbackd.StateCompleted {
+				cancelled = true
+				return nil
+			}
+			return []callbackd.Event{c.Submitted(now, session)}
+		})
+		if cancelled { // cancelled while the submission was in flight
 			gone := cb.Clone()
 			gone.SessionID = session
 			if err := d.o.Executor.Cancel(ctx, gone); err != nil {
@@ -245,34 +258,6 @@ func (d *Dispatcher) submit(ctx context.Context, cb *callbackd.Callback, paused 
 		return []callbackd.Event{ev}
 	})
 	return outcome{err: serr, max: opts.MaxORSSubmitAttempts}
-}
-
-// errRecorded aborts a write that has nothing to add.
-var errRecorded = errors.New("already recorded")
-
-// recordSubmitted records a hand-over, if the lease is still ours, and
-// reports whether the callback was cancelled while its submission was in
-// flight. An executor may have recorded the hand-over itself (the
-// built-in engine does, in the write that queues the callback, so that
-// its progress can never come before it): then there is nothing to add,
-// whatever the engine did since (lease, state).
-func (d *Dispatcher) recordSubmitted(ctx context.Context, claimed *callbackd.Callback, session string) (cancelled bool) {
-	_, err := d.o.Store.UpdateCallback(ctx, claimed.ID, func(c *callbackd.Callback) ([]callbackd.Event, error) {
-		switch {
-		case session != "" && c.SessionID == session:
-			return nil, errRecorded
-		case c.State == callbackd.StateCompleted:
-			cancelled = true
-			return nil, errRecorded
-		case c.LeaseOwner != d.o.Owner || c.SubmitAttempts != claimed.SubmitAttempts:
-			return nil, errLeaseLost
-		}
-		return []callbackd.Event{c.Submitted(d.o.Clock.Now().UTC(), session)}, nil
-	})
-	if err != nil && !errors.Is(err, errRecorded) {
-		d.o.Logger.ErrorContext(ctx, "dispatch: recording an attempt failed", "id", claimed.ID, "attempt", claimed.SubmitAttempts, "error", err)
-	}
-	return cancelled
 }
 
 // record writes the result of an attempt, if the lease is still ours.

@@ -24,7 +24,9 @@
 // handed back unused (same attempt number) rather than started. Results
 // are recorded only while the lease is still the dispatcher's own: a
 // dispatcher that lost its lease (it stalled for longer than the lease)
-// does not overwrite what the new owner did.
+// does not overwrite what the new owner did. An executor that records
+// the hand-over itself (the built-in engine: ServiceOptions.RecordsHandOver)
+// releases the lease in that write, and the dispatcher records nothing.
 //
 // The loop overlaps batches (see loop.go): Workers goroutines take claimed
 // callbacks from a queue of at most Workers, and the next batch is claimed

@@ -148,7 +148,9 @@ func sessionID(id string) string { return "builtin-" + id }
 // _wait_for_agent=false, starts dialing the customer). It records the
 // hand-over itself (session id, queue, place in line) in one write, so
 // that the callback's progress can never be recorded before its
-// submission. A callback the engine already holds keeps its session.
+// submission; the dispatcher does not record it again
+// (callbackd.ServiceOptions.RecordsHandOver). A callback the engine
+// already holds keeps its session.
 func (e *Engine) Submit(ctx context.Context, s callbackd.Submission) (string, error) {
 	cb := s.Callback
 	sid := sessionID(cb.ID)
@@ -238,6 +240,12 @@ func (e *Engine) start(j *job, now time.Time) {
 // enqueue puts a waiting job in its queue with its deadline, and offers
 // what can be offered. e.mu is held.
 func (e *Engine) enqueue(j *job, now time.Time) {
+	e.match(e.place(j, now), now)
+}
+
+// place puts a waiting job in its queue with its deadline, without
+// offering anything, and returns the queue. e.mu is held.
+func (e *Engine) place(j *job, now time.Time) *vqueue {
 	j.gen++
 	q := e.queue(j.vq)
 	q.push(j, now)
@@ -247,7 +255,7 @@ func (e *Engine) enqueue(j *job, now time.Time) {
 	}
 	e.poke()
 	e.statsOf(q)
-	e.match(q, now)
+	return q
 }
 
 // queue returns the named virtual queue, created on first use.

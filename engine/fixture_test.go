@@ -64,7 +64,7 @@ outcome.invalid = ^\+1555004
 // fixture is an engine on a real SQLite store, a ManualClock and the
 // simulated dialer behind a recorder.
 type fixture struct {
-	t      *testing.T
+	t      testing.TB
 	ctx    context.Context
 	clock  *callbackd.ManualClock
 	store  *sqlite.Store
@@ -75,7 +75,7 @@ type fixture struct {
 	path   string
 }
 
-func newFixture(t *testing.T, ini string) *fixture {
+func newFixture(t testing.TB, ini string) *fixture {
 	t.Helper()
 	sections, err := inifile.Parse([]byte(ini))
 	if err != nil {

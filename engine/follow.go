@@ -86,6 +86,11 @@ func (e *Engine) followed(ev callbackd.Event) {
 		e.mu.Unlock()
 		if !held && e.recoverCallback(e.ctx, cb) {
 			e.o.Logger.Info("engine: callback handed over by another node taken up", "id", cb.ID)
+			e.mu.Lock()
+			if j, ok := e.jobs[cb.ID]; ok && j.queue != nil {
+				e.match(j.queue, e.o.Clock.Now().UTC()) // recoverCallback places without offering
+			}
+			e.mu.Unlock()
 		}
 	case ev.Type == callbackd.EventCompleted && ev.Source != "engine":
 		// Cancelled on another node (or by the expiry sweep): let go of it.

@@ -217,3 +217,24 @@ func TestCancelWhileTheAgentPhoneRings(t *testing.T) {
 		t.Fatalf("reason %s, want CANCELLED", cb.Reason)
 	}
 }
+
+// TestRestartOffersInQueueOrder: after a restart, a free agent is offered
+// the first callback in line (priority, then arrival), not the first one
+// read back from the store (by desired time).
+func TestRestartOffersInQueueOrder(t *testing.T) {
+	f := newFixture(t, baseConfig("_urs_vq_priority_increment = 1\n_urs_vq_priority_increment_interval = 10\n_overwritable_options = _urs_vq_priority"))
+	held := f.submit("+14155550120")
+	f.ready("alice") // alice holds the first callback when the node stops: she is freed at the restart
+	f.waitAgent("alice", callbackd.AgentReserved)
+	f.clock.Advance(time.Second)
+	f.submit("+14155550121")
+	f.clock.Advance(time.Second)
+	urgent := f.submit("+14155550122", "_urs_vq_priority", "10") // worth 100 s of waiting: first in line
+	f.eventually("the reservation stored", func() bool {
+		return f.get(held).Properties[callbackd.KeyEngineStep] == callbackd.StepOffered
+	})
+	f.restart()
+	if v := f.waitAgent("alice", callbackd.AgentReserved); v.Callback != urgent {
+		t.Fatalf("alice offered %q after the restart, want %s, first in line", v.Callback, urgent)
+	}
+}

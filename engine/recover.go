@@ -46,6 +46,15 @@ func (e *Engine) recover(ctx context.Context) error {
 		}
 		q.After = callbackd.CursorOf(page[len(page)-1])
 	}
+	// Offers wait until every callback is back: then they go in rank
+	// order (pages come by desired time), and cost one look at the agents
+	// per offer instead of one per callback taken up.
+	e.mu.Lock()
+	now := e.o.Clock.Now().UTC()
+	for _, q := range e.queues {
+		e.match(q, now)
+	}
+	e.mu.Unlock()
 	if n > 0 {
 		e.o.Logger.Info("engine: callbacks taken up after a restart", "count", n)
 	}
@@ -149,7 +158,7 @@ func (e *Engine) recoverCallback(ctx context.Context, cb *callbackd.Callback) bo
 		go e.dialFirst(j)
 		return true
 	}
-	e.enqueue(j, now)
+	e.place(j, now) // offered once all are back (recover)
 	return true
 }
 

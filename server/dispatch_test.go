@@ -272,3 +272,45 @@ _enable_in_queue_checking = false
 		t.Fatalf("cancel went to chosen %v, default %v", chosen.cancels, def.cancels)
 	}
 }
+
+// TestBuiltinHandOverRecordedOnce: the built-in engine records a
+// callback's hand-over itself (session id, lease released), in the write
+// that puts it in its queue; the dispatcher records nothing more, so the
+// callback has one submitted event and no lost lease is logged, whether
+// it was immediate (submitted within the request) or scheduled
+// (submitted by the loop).
+func TestBuiltinHandOverRecordedOnce(t *testing.T) {
+	h := newHarness(t, `
+[service.support]
+_type = builtin
+`)
+	ctx := context.Background()
+	immediate := h.start("support", map[string]any{"_customer_number": num()})
+	scheduled := h.start("support", map[string]any{"_customer_number": num(), "_desired_time": ts(time.Hour)})
+	h.clock.Set(t0.Add(time.Hour))
+	if n, err := h.srv.Dispatcher().RunOnce(ctx); n != 1 || err != nil {
+		t.Fatalf("claimed %d when due (%v)", n, err)
+	}
+	for _, id := range []string{immediate, scheduled} {
+		cb := h.stored(id)
+		if cb.State != callbackd.StateQueued || cb.SessionID != "builtin-"+id || cb.LeaseOwner != "" || !cb.DueAt.IsZero() {
+			t.Errorf("%s after its hand-over: %s session %q lease %q due %v", id, cb.State, cb.SessionID, cb.LeaseOwner, cb.DueAt)
+		}
+		evs, err := h.srv.Store().ListEvents(ctx, callbackd.EventQuery{CallbackID: id})
+		if err != nil {
+			t.Fatal(err)
+		}
+		submitted := 0
+		for _, ev := range evs {
+			if ev.Type == callbackd.EventSubmitted {
+				submitted++
+			}
+		}
+		if submitted != 1 {
+			t.Errorf("%s has %d submitted events, want 1", id, submitted)
+		}
+	}
+	if logs := h.logs.String(); strings.Contains(logs, "lease lost") {
+		t.Errorf("the dispatcher logged a lost lease after the engine's hand-over:\n%s", logs)
+	}
+}

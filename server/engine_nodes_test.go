@@ -33,19 +33,6 @@ type = simulated
 // asAlice is alice's credentials.
 var asAlice = []string{"alice", "pw"}
 
-// eventually waits for cond: it waits for other nodes' work, never for
-// business time (the nodes' ManualClock does not move).
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 // leaderOf waits until exactly one node runs the engine and returns its
 // index.
 func leaderOf(t *testing.T, nodes []*pgNode) int {
