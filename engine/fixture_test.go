@@ -215,6 +215,17 @@ func (f *fixture) waitAgent(name string, state callbackd.AgentState) engine.Agen
 	return v
 }
 
+// subscribe opens the agent's event stream until the test ends.
+func (f *fixture) subscribe(name string) <-chan engine.AgentEvent {
+	f.t.Helper()
+	events, stop, err := f.eng.Subscribe(name)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	f.t.Cleanup(stop)
+	return events
+}
+
 // ready logs an agent in and makes it READY.
 func (f *fixture) ready(name string) {
 	f.t.Helper()

@@ -26,11 +26,7 @@ func TestAgentFirstFlowCompletesAgentConnected(t *testing.T) {
 	if len(f.dialer.keys(callbackd.LegCustomer)) != 0 {
 		t.Fatal("customer dialled before an agent was reserved")
 	}
-	events, stop, err := f.eng.Subscribe("alice")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stop()
+	events := f.subscribe("alice")
 	f.ready("alice")
 	v := f.waitAgent("alice", callbackd.AgentReserved)
 	if v.Callback != id {
@@ -131,11 +127,7 @@ func TestQueueOrderIsPriorityThenArrival(t *testing.T) {
 // offered to the next agent, still first in line.
 func TestUnansweredInvitationGoesToTheNextAgent(t *testing.T) {
 	f := newFixture(t, baseConfig("_agent_reserve_timeout = 20"))
-	events, stop, err := f.eng.Subscribe("alice")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stop()
+	events := f.subscribe("alice")
 	f.ready("alice")
 	id := f.submit("+14155550106")
 	later := f.submit("+14155550107")

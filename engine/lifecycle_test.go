@@ -17,11 +17,7 @@ import (
 func TestDispositionDialog(t *testing.T) {
 	ini := strings.Replace(autoAnswer(baseConfig("_enable_disposition_dialog = true")), "[dialer]", "[dialer]\ntalk_seconds = 30", 1)
 	f := newFixture(t, ini)
-	events, stop, err := f.eng.Subscribe("alice")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stop()
+	events := f.subscribe("alice")
 	f.ready("alice")
 	id := f.submit("+14155550114")
 	for c := nextEvent(t, events, "call"); c["status"] != "connected"; c = nextEvent(t, events, "call") {
@@ -53,11 +49,7 @@ func TestDispositionDialog(t *testing.T) {
 // the agent freed.
 func TestDispositionTimeout(t *testing.T) {
 	f := newFixture(t, autoAnswer(baseConfig("_enable_disposition_dialog = true\n_agent_disposition_timeout = 45")))
-	events, stop, err := f.eng.Subscribe("alice")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stop()
+	events := f.subscribe("alice")
 	f.ready("alice")
 	id := f.submit("+14155550115")
 	if d := nextEvent(t, events, "disposition"); d["callback"] != id || d["timeout"] != int64(45) {
@@ -187,11 +179,7 @@ func TestRestartTakesUpWhereItStood(t *testing.T) {
 func TestCancelWhileTheAgentPhoneRings(t *testing.T) {
 	ini := strings.Replace(autoAnswer(baseConfig("")), "[dialer]", "[dialer]\nring_seconds = 10\noutcome.no_answer = ^sip:alice", 1)
 	f := newFixture(t, ini)
-	events, stop, err := f.eng.Subscribe("alice")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stop()
+	events := f.subscribe("alice")
 	f.ready("alice")
 	id := f.submit("+14155550123")
 	nextEvent(t, events, "call") // dialing the customer: it rings 10 s

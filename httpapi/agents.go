@@ -244,22 +244,18 @@ func (s *Server) agentEvents(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer stop()
-	flusher, ok := w.(http.Flusher)
+	flusher, rc, ok := s.openStream(w, r)
 	if !ok {
-		s.writeError(w, r, errInternal)
 		return
 	}
-	rc := http.NewResponseController(w)
-	w.Header().Set("Content-Type", "text/event-stream")
-	w.Header().Set("Cache-Control", "no-cache")
-	w.WriteHeader(http.StatusOK)
-	flusher.Flush()
 	keepAlive := time.NewTicker(15 * time.Second)
 	defer keepAlive.Stop()
 	for {
 		_ = rc.SetWriteDeadline(time.Now().Add(time.Minute))
 		select {
 		case <-r.Context().Done():
+			return
+		case <-s.closing():
 			return
 		case <-keepAlive.C:
 			if _, err := w.Write([]byte(": keep-alive\n\n")); err != nil {

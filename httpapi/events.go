@@ -85,16 +85,10 @@ func (s *Server) streamEvents(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	flusher, ok := w.(http.Flusher)
+	flusher, rc, ok := s.openStream(w, r)
 	if !ok {
-		s.writeError(w, r, errInternal)
 		return
 	}
-	rc := http.NewResponseController(w)
-	w.Header().Set("Content-Type", "text/event-stream")
-	w.Header().Set("Cache-Control", "no-cache")
-	w.WriteHeader(http.StatusOK)
-	flusher.Flush()
 	ticker := time.NewTicker(streamPoll)
 	defer ticker.Stop()
 	for {
@@ -117,7 +111,44 @@ func (s *Server) streamEvents(w http.ResponseWriter, r *http.Request) {
 		select {
 		case <-r.Context().Done():
 			return
+		case <-s.closing():
+			return
 		case <-ticker.C:
 		}
 	}
+}
+
+// openStream starts a server-sent event stream: headers sent and flushed.
+// It answers 500 and reports false when the connection cannot stream.
+func (s *Server) openStream(w http.ResponseWriter, r *http.Request) (http.Flusher, *http.ResponseController, bool) {
+	flusher, ok := w.(http.Flusher)
+	if !ok {
+		s.writeError(w, r, errInternal)
+		return nil, nil, false
+	}
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-cache")
+	w.WriteHeader(http.StatusOK)
+	flusher.Flush()
+	return flusher, http.NewResponseController(w), true
+}
+
+// CloseStreams ends every open event stream (the server is shutting
+// down): clients reconnect, to this node when it is back or to another.
+// Without it a graceful shutdown would wait its whole deadline for
+// streams that never end by themselves.
+func (s *Server) CloseStreams() {
+	s.closeOnce.Do(func() { close(s.streamsDone()) })
+}
+
+// closing is closed by CloseStreams.
+func (s *Server) closing() <-chan struct{} { return s.streamsDone() }
+
+func (s *Server) streamsDone() chan struct{} {
+	s.streamsMu.Lock()
+	defer s.streamsMu.Unlock()
+	if s.streamsStop == nil {
+		s.streamsStop = make(chan struct{})
+	}
+	return s.streamsStop
 }

@@ -37,6 +37,11 @@ type Server struct {
 
 	auth     authLimiter
 	verified sync.Map // sha256(user, password, hash) of verified logins
+
+	// streamsStop ends the event streams at shutdown (CloseStreams).
+	streamsMu   sync.Mutex
+	streamsStop chan struct{}
+	closeOnce   sync.Once
 }
 
 // now is the injected clock's time.

@@ -628,3 +628,25 @@ func TestAgentHangupWhileDialing(t *testing.T) {
 	}
 	wantAgent(t, h.agent("alice"), "READY", "", "")
 }
+
+// TestShutdownEndsEventStreams: a graceful shutdown ends the open event
+// streams (agent and reporting) instead of waiting out its deadline for
+// them: they never end by themselves.
+func TestShutdownEndsEventStreams(t *testing.T) {
+	h := newHarness(t, agentsConfig(0, 0))
+	h.as(alice, "POST", "/1/agents/alice/login", "").wantOK(t)
+	s := h.openStream(alice, "alice")
+	s.next() // the stream is open and serving
+	req, _ := http.NewRequest("GET", h.base+"/1/events/stream", nil)
+	req.SetBasicAuth(adminUser[0], adminUser[1])
+	res, err := http.DefaultClient.Do(req)
+	if err != nil || res.StatusCode != 200 {
+		t.Fatalf("reporting stream: %v %v", res, err)
+	}
+	defer res.Body.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := h.srv.Shutdown(ctx); err != nil {
+		t.Fatalf("Shutdown with open streams: %v, want nil (the streams closed)", err)
+	}
+}

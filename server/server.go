@@ -188,6 +188,7 @@ func Open(ctx context.Context, opts Options) (*Server, error) {
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
+	s.http.RegisterOnShutdown(api.CloseStreams) // event streams never end by themselves
 	return s, nil
 }
 
