@@ -14,24 +14,15 @@ import (
 // office hours, and the capacity unit moves to its bucket (a full bucket
 // refuses the update with the store's *LimitError, as a Start would be).
 func (m *Policy) RescheduleAfterCall(ctx context.Context, cb *callbackd.Callback, desired, now time.Time) ([]callbackd.Event, error) {
-	cfg := m.Config()
-	svc, ok := cfg.Service(cb.Service)
-	if !ok {
-		return nil, callbackd.BadConfiguration(cb.Service, "Service undefined: %s", cb.Service)
-	}
-	opts, _, err := effectiveOptions(cfg, svc, Params(cb.Properties))
-	if err != nil {
-		return nil, err
-	}
 	if !desired.After(now) {
 		return nil, callbackd.BadParameter(map[string]any{"id": cb.ID, "option": "reschedule"},
 			"Callback %s cannot be rescheduled to %s: the time is not in the future", cb.ID, callbackd.FormatTime(desired))
 	}
-	if err := checkDesiredTime(cfg, cb.ID, desired, now); err != nil {
+	cfg, opts, g, err := m.slotsOf(cb)
+	if err != nil {
 		return nil, err
 	}
-	g, err := grid(cfg, cb.Service, opts)
-	if err != nil {
+	if err := checkDesiredTime(cfg, cb.ID, desired, now); err != nil {
 		return nil, err
 	}
 	if open, _ := statusAt(g, desired); !open {

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/callbackd/callbackd"
+	"github.com/callbackd/callbackd/calendar"
 )
 
 // Misfire decides what to do with a claimed callback on its first attempt
@@ -64,16 +65,7 @@ func (m *Policy) Misfire(ctx context.Context, cb *callbackd.Callback, now time.T
 // SCHEDULED with a new due time and its capacity unit moved. It runs inside
 // the store's update of the callback (the dispatcher's).
 func (m *Policy) RescheduleMisfired(ctx context.Context, cb *callbackd.Callback, desired, now time.Time) ([]callbackd.Event, error) {
-	cfg := m.Config()
-	svc, ok := cfg.Service(cb.Service)
-	if !ok {
-		return nil, callbackd.BadConfiguration(cb.Service, "Service undefined: %s", cb.Service)
-	}
-	opts, _, err := effectiveOptions(cfg, svc, Params(cb.Properties))
-	if err != nil {
-		return nil, err
-	}
-	g, err := grid(cfg, cb.Service, opts)
+	cfg, opts, g, err := m.slotsOf(cb)
 	if err != nil {
 		return nil, err
 	}
@@ -94,4 +86,21 @@ func (m *Policy) RescheduleMisfired(ctx context.Context, cb *callbackd.Callback,
 	slot := slotHold(cb.Service, g, desired)
 	cb.Holds = holdsFor(cb, opts, &slot)
 	return append([]callbackd.Event{back}, evs...), nil
+}
+
+// slotsOf returns a stored callback's effective options and its service's
+// slot grid, under the configuration in force: what moving the callback
+// to another time needs.
+func (m *Policy) slotsOf(cb *callbackd.Callback) (*callbackd.Config, callbackd.ServiceOptions, calendar.Grid, error) {
+	cfg := m.Config()
+	svc, ok := cfg.Service(cb.Service)
+	if !ok {
+		return cfg, callbackd.ServiceOptions{}, calendar.Grid{}, callbackd.BadConfiguration(cb.Service, "Service undefined: %s", cb.Service)
+	}
+	opts, _, err := effectiveOptions(cfg, svc, Params(cb.Properties))
+	if err != nil {
+		return cfg, opts, calendar.Grid{}, err
+	}
+	g, err := grid(cfg, cb.Service, opts)
+	return cfg, opts, g, err
 }
