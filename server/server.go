@@ -239,12 +239,13 @@ func (s *Server) Start() error {
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
+	s.ln = ln // before the engine's campaign, which publishes this address
 	if err := s.startEngine(); err != nil {
+		s.ln = nil
 		_ = ln.Close()
 		return fmt.Errorf("engine: %w", err)
 	}
 	s.logWarnings(s.Config())
-	s.ln = ln
 	s.served = make(chan error, 1)
 	go func() { s.served <- s.http.Serve(ln) }()
 	if !s.opts.NoDispatch {

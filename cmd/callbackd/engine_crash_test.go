@@ -140,23 +140,7 @@ admin = `+string(hash)+"\n\n"+agents.String())
 		}
 	}
 
-	perKey, perCallback := map[string]int{}, map[string]int{}
-	f, err := os.Open(journal)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		var d map[string]string
-		if err := json.Unmarshal(sc.Bytes(), &d); err != nil {
-			t.Fatalf("journal line %q: %v", sc.Text(), err)
-		}
-		perKey[d["key"]]++
-		if d["leg"] == "customer" {
-			perCallback[strings.SplitN(d["key"], "/", 2)[0]]++
-		}
-	}
+	perKey, perCallback := readJournal(t, journal)
 	for key, n := range perKey {
 		if n > 1 {
 			t.Errorf("dial key %s placed %d times", key, n)
@@ -179,16 +163,46 @@ admin = `+string(hash)+"\n\n"+agents.String())
 // agentPost sends an agent action as the admin.
 func (c *child) agentPost(agent, action string) {
 	c.t.Helper()
-	req, _ := http.NewRequest("POST", "http://"+c.addr+"/genesys/1/agents/"+agent+"/"+action, nil)
-	req.SetBasicAuth("admin", "pw")
-	res, err := http.DefaultClient.Do(req)
+	if status := c.agentStatus(agent, action); status != 200 {
+		c.t.Fatalf("%s %s: %d", agent, action, status)
+	}
+}
+
+// httpClient bounds the tests' requests to a child.
+var httpClient = &http.Client{Timeout: 10 * time.Second}
+
+// newAdminRequest is a request with the test configurations' admin
+// credentials (admin / pw).
+func newAdminRequest(method, url string) (*http.Request, error) {
+	req, err := http.NewRequest(method, url, nil)
+	if err == nil {
+		req.SetBasicAuth("admin", "pw")
+	}
+	return req, err
+}
+
+// readJournal counts the simulated dialer's journal: calls placed per dial
+// key, and customer calls per callback.
+func readJournal(t *testing.T, path string) (perKey, perCallback map[string]int) {
+	t.Helper()
+	perKey, perCallback = map[string]int{}, map[string]int{}
+	f, err := os.Open(path)
 	if err != nil {
-		c.t.Fatal(err)
+		t.Fatal(err)
 	}
-	res.Body.Close()
-	if res.StatusCode != 200 {
-		c.t.Fatalf("%s %s: %d", agent, action, res.StatusCode)
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		var d map[string]string
+		if err := json.Unmarshal(sc.Bytes(), &d); err != nil {
+			t.Fatalf("journal line %q: %v", sc.Text(), err)
+		}
+		perKey[d["key"]]++
+		if d["leg"] == "customer" {
+			perCallback[strings.SplitN(d["key"], "/", 2)[0]]++
+		}
 	}
+	return perKey, perCallback
 }
 
 // record returns a callback as the query by id shows it, or nil.
@@ -209,9 +223,8 @@ func (c *child) record(id string) map[string]string {
 // agents lists the agents as the admin sees them.
 func (c *child) agents() []map[string]any {
 	c.t.Helper()
-	req, _ := http.NewRequest("GET", "http://"+c.addr+"/genesys/1/agents", nil)
-	req.SetBasicAuth("admin", "pw")
-	res, err := http.DefaultClient.Do(req)
+	req, _ := newAdminRequest("GET", "http://"+c.addr+"/genesys/1/agents")
+	res, err := httpClient.Do(req)
 	if err != nil {
 		c.t.Fatal(err)
 	}
