@@ -324,3 +324,22 @@ func withProps(p map[string]string, kv ...string) map[string]string {
 
 // WithProps adds key, value pairs to the event's properties.
 func (ev *Event) WithProps(kv ...string) { ev.Properties = withProps(ev.Properties, kv...) }
+
+// Dialed is the event that records one dial attempt to the customer: its
+// number, the outcome with its cause, the call's network id, and when it
+// began and was answered; the event's time is when the result was known.
+func (cb *Callback) Dialed(now time.Time, attempt int, res DialResult) Event {
+	ev := cb.event(now, EventDialed, "engine")
+	ev.From, ev.To = cb.State, cb.State
+	ev.WithProps("_dial_attempt", strconv.Itoa(attempt), "_dial_result", string(res.Outcome), "_dial_cause", res.Cause)
+	if res.CallID != "" {
+		ev.WithProps("_call_id", res.CallID)
+	}
+	if !res.Started.IsZero() {
+		ev.WithProps("_dial_started", FormatTime(res.Started))
+	}
+	if !res.Answered.IsZero() {
+		ev.WithProps("_dial_answered", FormatTime(res.Answered))
+	}
+	return ev
+}

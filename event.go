@@ -16,6 +16,9 @@ const (
 	EventRescheduled  EventType = "rescheduled"
 	EventCompleted    EventType = "completed"
 	EventSubmitted    EventType = "submitted"
+	// EventDialed records one dial attempt to the customer and what it
+	// found (the built-in engine): contact history's phone call.
+	EventDialed EventType = "dialed"
 )
 
 // Event is one record of the callback's history.

@@ -126,15 +126,16 @@ func (e *Engine) reached(ctx context.Context, j *job, res callbackd.DialResult) 
 	_, err := e.update(ctx, j.id, func(c *callbackd.Callback, now time.Time) ([]callbackd.Event, error) {
 		setResult(c.Properties, res)
 		c.Properties[callbackd.KeyTimeCustomerConnected] = callbackd.FormatTime(now)
+		dialed := c.Dialed(now, j.attempt, res)
 		if c.State == callbackd.StateRouting {
-			return nil, nil
+			return []callbackd.Event{dialed}, nil
 		}
 		ev, err := c.Transition(callbackd.StateRouting, "", now, "engine")
 		if err != nil {
 			return nil, err
 		}
 		ev.WithProps(callbackd.KeyDialResult, string(res.Outcome), callbackd.KeyDialAttempt, itoa(j.attempt))
-		return []callbackd.Event{ev}, nil
+		return []callbackd.Event{dialed, ev}, nil
 	})
 	if err != nil && !errors.Is(err, errGone) {
 		e.o.Logger.Error("engine: recording a reached customer failed", "id", j.id, "error", err)
@@ -246,7 +247,7 @@ func (s *session) customerFailed(ctx context.Context, res callbackd.DialResult) 
 	v := judge(j, res)
 	if !v.retry {
 		s.free("")
-		e.complete(ctx, j, v.reason, resultProps(res)...)
+		e.completeDial(ctx, j, v.reason, res)
 		return
 	}
 	notBefore, ok := e.retryLater(ctx, j, res)
@@ -263,7 +264,7 @@ func (e *Engine) retryLater(ctx context.Context, j *job, res callbackd.DialResul
 		setResult(c.Properties, res)
 		c.Properties[callbackd.KeyEngineStep] = callbackd.StepRetry
 		c.Properties[callbackd.KeyNotBefore] = callbackd.FormatTime(notBefore)
-		return nil, nil
+		return []callbackd.Event{c.Dialed(now, j.attempt, res)}, nil
 	})
 	if err != nil && !errors.Is(err, errGone) {
 		e.o.Logger.Error("engine: recording a failed dial attempt failed", "id", j.id, "error", err)
@@ -271,12 +272,13 @@ func (e *Engine) retryLater(ctx context.Context, j *job, res callbackd.DialResul
 	return notBefore, !errors.Is(err, errGone)
 }
 
-func resultProps(res callbackd.DialResult) []string {
-	p := []string{callbackd.KeyDialResult, string(res.Outcome), callbackd.KeyDialCause, res.Cause}
-	if res.CallID != "" {
-		p = append(p, callbackd.KeyCallID, res.CallID)
-	}
-	return p
+// completeDial finishes a callback after its last dial attempt, recording
+// the attempt with the completion.
+func (e *Engine) completeDial(ctx context.Context, j *job, reason callbackd.Reason, res callbackd.DialResult) {
+	e.finish(ctx, j, reason, func(c *callbackd.Callback, now time.Time) []callbackd.Event {
+		setResult(c.Properties, res)
+		return []callbackd.Event{c.Dialed(now, j.attempt, res)}
+	})
 }
 
 // dialFirst is the customer-first flow (_wait_for_agent=false): dial the
@@ -296,7 +298,7 @@ func (e *Engine) dialFirst(j *job) {
 	if call == nil {
 		v := judge(j, res)
 		if !v.retry {
-			e.complete(ctx, j, v.reason, resultProps(res)...)
+			e.completeDial(ctx, j, v.reason, res)
 			return
 		}
 		if notBefore, ok := e.retryLater(ctx, j, res); ok {
@@ -312,12 +314,13 @@ func (e *Engine) dialFirst(j *job) {
 		setResult(c.Properties, res)
 		c.Properties[callbackd.KeyTimeCustomerConnected] = callbackd.FormatTime(now)
 		c.Properties[callbackd.KeyEngineStep] = callbackd.StepOnHold
+		dialed := c.Dialed(now, j.attempt, res)
 		ev, err := c.Transition(callbackd.StateRouting, "", now, "engine")
 		if err != nil {
 			return nil, err
 		}
 		ev.WithProps(callbackd.KeyDialResult, string(res.Outcome), callbackd.KeyDialAttempt, itoa(j.attempt))
-		return []callbackd.Event{ev}, nil
+		return []callbackd.Event{dialed, ev}, nil
 	})
 	if err != nil {
 		hangup(call)

@@ -327,9 +327,21 @@ func (e *Engine) update(ctx context.Context, id string, fn func(c *callbackd.Cal
 	})
 }
 
-// complete finishes a callback with reason and lets go of its job,
-// unless it was cancelled meanwhile (the cancel's reason stands).
+// complete finishes a callback with reason (and properties to set, as
+// key, value pairs) and lets go of its job, unless it was cancelled
+// meanwhile (the cancel's reason stands).
 func (e *Engine) complete(ctx context.Context, j *job, reason callbackd.Reason, props ...string) {
+	e.finish(ctx, j, reason, func(c *callbackd.Callback, _ time.Time) []callbackd.Event {
+		for i := 0; i+1 < len(props); i += 2 {
+			c.Properties[props[i]] = props[i+1]
+		}
+		return nil
+	})
+}
+
+// finish is complete with a change of its own, whose events come before
+// the completion's.
+func (e *Engine) finish(ctx context.Context, j *job, reason callbackd.Reason, change func(c *callbackd.Callback, now time.Time) []callbackd.Event) {
 	e.mu.Lock()
 	cancelled := j.cancelled
 	e.mu.Unlock()
@@ -337,14 +349,12 @@ func (e *Engine) complete(ctx context.Context, j *job, reason callbackd.Reason, 
 		return
 	}
 	_, err := e.update(ctx, j.id, func(c *callbackd.Callback, now time.Time) ([]callbackd.Event, error) {
-		for i := 0; i+1 < len(props); i += 2 {
-			c.Properties[props[i]] = props[i+1]
-		}
+		evs := change(c, now)
 		ev, err := c.Transition(callbackd.StateCompleted, reason, now, "engine")
 		if err != nil {
 			return nil, err
 		}
-		return []callbackd.Event{ev}, nil
+		return append(evs, ev), nil
 	})
 	if err != nil && !errors.Is(err, errGone) {
 		e.o.Logger.Error("engine: completing a callback failed", "id", j.id, "reason", reason, "error", err)

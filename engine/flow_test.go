@@ -40,7 +40,7 @@ func TestAgentFirstFlowCompletesAgentConnected(t *testing.T) {
 		t.Fatal(err)
 	}
 	cb := f.waitState(id, callbackd.StateCompleted, callbackd.ReasonAgentConnected)
-	if got := joined(f.events(id)); got != "accepted:QUEUED submitted:QUEUED state_changed:ROUTING state_changed:PROCESSING completed:COMPLETED:AGENT_CONNECTED" {
+	if got := joined(f.events(id)); got != "accepted:QUEUED submitted:QUEUED dialed:QUEUED state_changed:ROUTING state_changed:PROCESSING completed:COMPLETED:AGENT_CONNECTED" {
 		t.Fatalf("events %s", got)
 	}
 	if cb.Properties[callbackd.KeyAgent] != "alice" || cb.Properties[callbackd.KeyDialResult] != "human" || cb.Properties[callbackd.KeyDialAttempt] != "1" {

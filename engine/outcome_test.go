@@ -1,6 +1,8 @@
 package engine_test
 
 import (
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -60,6 +62,25 @@ func TestDialOutcomes(t *testing.T) {
 			if n := len(f.dialer.keys(callbackd.LegAgent)); n != 0 {
 				t.Fatalf("the agent's phone rang %d times for a customer never reached", n)
 			}
+			// Every attempt is in the callback's history with its outcome.
+			evs, err := f.store.ListEvents(f.ctx, callbackd.EventQuery{CallbackID: id})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var dialed []string
+			for _, ev := range evs {
+				if ev.Type == callbackd.EventDialed {
+					dialed = append(dialed, ev.Properties["_dial_attempt"]+":"+ev.Properties["_dial_result"]+":"+ev.Properties["_call_id"])
+				}
+			}
+			if len(dialed) != tt.dials {
+				t.Fatalf("dialed events %v, want %d", dialed, tt.dials)
+			}
+			for i, d := range dialed {
+				if !strings.HasPrefix(d, itoa(i+1)+":"+tt.result+":sim-") {
+					t.Fatalf("dialed event %q, want attempt %d, %s, a call id", d, i+1, tt.result)
+				}
+			}
 			f.waitAgent("alice", callbackd.AgentReady)
 		})
 	}
@@ -114,7 +135,7 @@ func TestCustomerFirstFlow(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.waitState(id, callbackd.StateCompleted, callbackd.ReasonAgentConnected)
-	if got := joined(f.events(id)); got != "accepted:QUEUED submitted:QUEUED state_changed:ROUTING state_changed:PROCESSING completed:COMPLETED:AGENT_CONNECTED" {
+	if got := joined(f.events(id)); got != "accepted:QUEUED submitted:QUEUED dialed:QUEUED state_changed:ROUTING state_changed:PROCESSING completed:COMPLETED:AGENT_CONNECTED" {
 		t.Fatalf("events %s", got)
 	}
 }
@@ -146,3 +167,5 @@ func TestAgentPhoneFirst(t *testing.T) {
 		t.Fatalf("dials %+v, want the agent then the customer", f.dialer.dials)
 	}
 }
+
+func itoa(n int) string { return strconv.Itoa(n) }

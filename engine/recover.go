@@ -134,7 +134,7 @@ func (e *Engine) recoverCallback(ctx context.Context, cb *callbackd.Callback) bo
 		res := callbackd.DialResult{Outcome: callbackd.OutcomeError, Cause: "interrupted: the node stopped during the call"}
 		v := judge(j, res)
 		if !v.retry {
-			e.complete(ctx, j, v.reason, resultProps(res)...)
+			e.completeDial(ctx, j, v.reason, res)
 			return true
 		}
 		notBefore, ok := e.retryLater(ctx, j, res)
