@@ -254,7 +254,6 @@ func (e *Engine) place(j *job, now time.Time) *vqueue {
 		e.timers.add(j.notBefore, timerEligible, j)
 	}
 	e.poke()
-	e.statsOf(q)
 	return q
 }
 
@@ -300,9 +299,7 @@ func (e *Engine) cancelLocked(j *job) {
 // drop forgets a job: out of its queue, its timers void. e.mu is held.
 func (e *Engine) drop(j *job) {
 	if j.queue != nil {
-		q := j.queue
-		q.remove(j)
-		e.statsOf(q)
+		j.queue.remove(j)
 	}
 	j.gen++
 	delete(e.jobs, j.id)

@@ -146,6 +146,10 @@ func TestCustomerOnHoldTooLong(t *testing.T) {
 	f := newFixture(t, baseConfig("_wait_for_agent = false\n_max_time_to_wait_for_agent_on_the_call = 120"))
 	id := f.submit("+14155550112")
 	f.waitState(id, callbackd.StateRouting, "")
+	f.eventually("the customer on hold in the queue", func() bool {
+		p, err := f.eng.QueuePosition(f.ctx, f.get(id))
+		return err == nil && p.Position == 1 // its deadline is set with its place
+	})
 	f.advance(119 * time.Second)
 	if cb := f.get(id); cb.State != callbackd.StateRouting {
 		t.Fatalf("%s before the limit", cb.State)

@@ -84,7 +84,6 @@ func (s *session) withdrawable() bool { return s.step == sessOffered && !s.accep
 func (e *Engine) reserve(j *job, a *agent, now time.Time) {
 	if q := j.queue; q != nil {
 		q.remove(j)
-		e.statsOf(q)
 	}
 	j.gen++
 	s := &session{e: e, j: j, a: a, actions: make(chan action, 4), stopped: make(chan struct{}), ended: make(chan struct{}), step: sessOffered, offeredAt: now}

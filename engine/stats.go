@@ -174,11 +174,6 @@ func (e *Engine) liveLocked(vq string) (waiting, free, staffed int) {
 	return waiting, free, staffed
 }
 
-// statsOf is called when a queue changes; the estimate reads the queue
-// when asked, so there is nothing to push. It stays as the one place to
-// hook queue metrics. e.mu is held.
-func (e *Engine) statsOf(*vqueue) {}
-
 func contains(list []string, s string) bool {
 	for _, x := range list {
 		if x == s {
