@@ -17,7 +17,6 @@ import (
 	"github.com/callbackd/callbackd"
 	"github.com/callbackd/callbackd/callbacks"
 	"github.com/callbackd/callbackd/engine"
-	"github.com/callbackd/callbackd/inifile"
 	"github.com/callbackd/callbackd/simdialer"
 	"github.com/callbackd/callbackd/sqlite"
 	"github.com/callbackd/callbackd/storetest"
@@ -48,19 +47,6 @@ func benchConfig(n int, autoAnswer bool, service, dialer string) string {
 }
 
 func agentName(i int) string { return fmt.Sprintf("agent%04d", i) }
-
-func parseConfig(tb testing.TB, ini string) *callbackd.Config {
-	tb.Helper()
-	sections, err := inifile.Parse([]byte(ini))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	cfg, err := callbackd.NewConfig(sections)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return cfg
-}
 
 // countingStore counts the engine's writes: callback updates and agent
 // puts, the two kinds of write a callback's run makes.

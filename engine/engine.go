@@ -179,13 +179,7 @@ func (e *Engine) Submit(ctx context.Context, s callbackd.Submission) (string, er
 	e.jobs[j.id] = j // held: a second submission waits for this one
 	e.mu.Unlock()
 
-	_, err := e.o.Store.UpdateCallback(ctx, cb.ID, func(c *callbackd.Callback) ([]callbackd.Event, error) {
-		if c.State == callbackd.StateCompleted {
-			return nil, errGone
-		}
-		c.Properties = withEntry(c.Properties, j, now)
-		return []callbackd.Event{c.Submitted(now, sid)}, nil
-	})
+	err := e.recordHandOver(ctx, j, now)
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if err != nil {
@@ -193,7 +187,7 @@ func (e *Engine) Submit(ctx context.Context, s callbackd.Submission) (string, er
 		if errors.Is(err, errGone) {
 			return sid, nil // cancelled meanwhile: nothing to run
 		}
-		return "", &callbackd.SubmitError{Retryable: true, Message: "engine: recording the hand-over failed: " + err.Error()}
+		return "", err
 	}
 	if e.stopped {
 		delete(e.jobs, j.id) // recovered at the next start
@@ -201,6 +195,24 @@ func (e *Engine) Submit(ctx context.Context, s callbackd.Submission) (string, er
 	}
 	e.start(j, now)
 	return sid, nil
+}
+
+// recordHandOver writes a callback's hand-over to the engine: its session
+// id, its queue and place in line, and the submitted event. It returns
+// errGone for a callback completed meanwhile (cancelled), else a
+// retryable *SubmitError when the write fails.
+func (e *Engine) recordHandOver(ctx context.Context, j *job, now time.Time) error {
+	_, err := e.o.Store.UpdateCallback(ctx, j.id, func(c *callbackd.Callback) ([]callbackd.Event, error) {
+		if c.State == callbackd.StateCompleted {
+			return nil, errGone
+		}
+		c.Properties = withEntry(c.Properties, j, now)
+		return []callbackd.Event{c.Submitted(now, sessionID(j.id))}, nil
+	})
+	if err != nil && !errors.Is(err, errGone) {
+		return &callbackd.SubmitError{Retryable: true, Message: "engine: recording the hand-over failed: " + err.Error()}
+	}
+	return err
 }
 
 // withEntry sets the queue-entry properties of j.

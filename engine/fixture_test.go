@@ -77,18 +77,24 @@ type fixture struct {
 
 func newFixture(t testing.TB, ini string) *fixture {
 	t.Helper()
-	sections, err := inifile.Parse([]byte(ini))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := callbackd.NewConfig(sections)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := &fixture{t: t, ctx: context.Background(), clock: callbackd.NewManualClock(t0), cfg: cfg,
+	f := &fixture{t: t, ctx: context.Background(), clock: callbackd.NewManualClock(t0), cfg: parseConfig(t, ini),
 		path: filepath.Join(t.TempDir(), "engine.db")}
 	f.open()
 	return f
+}
+
+// parseConfig validates a test configuration.
+func parseConfig(tb testing.TB, ini string) *callbackd.Config {
+	tb.Helper()
+	sections, err := inifile.Parse([]byte(ini))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	cfg, err := callbackd.NewConfig(sections)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return cfg
 }
 
 // open starts an engine on the fixture's database (again, for restarts).

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/callbackd/callbackd"
@@ -21,16 +22,8 @@ func (e *Engine) handOver(ctx context.Context, cb *callbackd.Callback, s callbac
 	now := e.o.Clock.Now().UTC()
 	j := e.newJob(cb, s.Options, s.Params, s.Attempt)
 	j.entered = now
-	sid := sessionID(cb.ID)
-	_, err := e.o.Store.UpdateCallback(ctx, cb.ID, func(c *callbackd.Callback) ([]callbackd.Event, error) {
-		if c.State == callbackd.StateCompleted {
-			return nil, errGone
-		}
-		c.Properties = withEntry(c.Properties, j, now)
-		return []callbackd.Event{c.Submitted(now, sid)}, nil
-	})
-	if err != nil && err != errGone {
-		return &callbackd.SubmitError{Retryable: true, Message: "engine: recording the hand-over failed: " + err.Error()}
+	if err := e.recordHandOver(ctx, j, now); err != nil && !errors.Is(err, errGone) {
+		return err
 	}
 	return nil
 }

@@ -117,8 +117,8 @@ func (s *Server) stopEngine() {
 	s.engine.Stop()
 }
 
-// leaderRoutes are the paths a node that does not run the engine forwards
-// to the one that does: the agent API and the views of the live queues.
+// leaderRoute reports whether a path is one a node that does not run the
+// engine forwards to the one that does: the agent API and the views of the live queues.
 func leaderRoute(base, path string) bool {
 	p := strings.TrimPrefix(path, base)
 	return strings.HasPrefix(p, "/1/agents") || strings.HasSuffix(p, "/check-queue-position") ||

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"golang.org/x/crypto/bcrypt"
 
 	"github.com/callbackd/callbackd/internal/pgtest"
 )
@@ -31,34 +30,9 @@ func TestEngineLeaderKilled(t *testing.T) {
 		t.Skip("crash test skipped in -short mode")
 	}
 	storeURL, _ := pgtest.Schema(t)
-	hash, _ := bcrypt.GenerateFromPassword([]byte("pw"), bcrypt.MinCost)
 	journal := filepath.Join(t.TempDir(), "dials.jsonl")
-	var agents strings.Builder
 	const nAgents = 6
-	for i := range nAgents {
-		fmt.Fprintf(&agents, "[agent.a%d]\npassword = %s\nqueues = support\nphone = sip:a%d@pbx\nauto_answer = true\n\n", i, hash, i)
-	}
-	cfg, _ := writeConfig(t, `
-[server]
-listen = 127.0.0.1:0
-[agents]
-heartbeat = 600
-[service.support]
-_type = builtin
-_max_dial_attempts = 3
-_dial_retry_timeout = 1
-_throttle_callbacks_per_service_1 = 0
-_throttle_callbacks_per_service_2 = 0
-_max_request_by_time_bucket = 100000
-_max_queued_callbacks_per_service = 100000
-_enable_in_queue_checking = false
-[dialer]
-type = simulated
-ring_seconds = 1
-talk_seconds = 1
-journal = `+journal+`
-[users]
-admin = `+string(hash)+"\n\n"+agents.String())
+	cfg, _ := writeConfig(t, engineCrashConfig(journal, nAgents))
 	args := []string{"-config", cfg, "-store", storeURL}
 	var mu sync.Mutex
 	nodes := [2]*child{}
@@ -148,47 +122,9 @@ admin = `+string(hash)+"\n\n"+agents.String())
 	if len(acked) < 15 {
 		t.Fatalf("only %d callbacks acknowledged: the test proves nothing", len(acked))
 	}
-	reasons := map[string]int{}
-	deadline = time.Now().Add(90 * time.Second)
-	for _, id := range acked {
-		for {
-			rec := nodes[0].record(id)
-			if rec == nil {
-				t.Fatalf("acknowledged callback %s lost", id)
-			}
-			if rec["_callback_state"] == "COMPLETED" {
-				reasons[rec["_callback_reason"]]++
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("callback %s still %s", id, rec["_callback_state"])
-			}
-			time.Sleep(50 * time.Millisecond) // polling the nodes' progress
-		}
-	}
-	for reason := range reasons {
-		if reason != "AGENT_CONNECTED" && reason != "FAIL_CALL_TO_CUSTOMER" {
-			t.Errorf("reason %s: not one the calls of this test can reach", reason)
-		}
-	}
-	perKey, perCallback := readJournal(t, journal)
-	for key, n := range perKey {
-		if n > 1 {
-			t.Errorf("dial key %s placed %d times", key, n)
-		}
-	}
-	for id, n := range perCallback {
-		if n > 3 {
-			t.Errorf("callback %s dialled %d times, more than _max_dial_attempts", id, n)
-		}
-	}
-	for _, a := range nodes[1].agents() {
-		if a["state"] != "READY" || a["callback"] != "" {
-			t.Errorf("agent %v not freed", a)
-		}
-	}
+	placed, reasons := checkEngineRun(t, nodes[0], acked, journal)
 	t.Logf("%d acknowledged callbacks over %d SIGKILLs of the engine's node, %d calls placed, reasons %v: none lost, no key dialled twice, every agent free",
-		len(acked), kills, len(perKey), reasons)
+		len(acked), kills, placed, reasons)
 }
 
 // agentStatus sends an agent action as the admin and returns the status.

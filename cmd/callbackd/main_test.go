@@ -161,16 +161,8 @@ func (c *child) post(service, body string) (int, string, error) {
 
 func (c *child) exists(id string) bool {
 	c.t.Helper()
-	res, err := http.Get(c.base + "?_id=" + id)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	var recs []map[string]string
-	if err := json.NewDecoder(res.Body).Decode(&recs); err != nil {
-		c.t.Fatal(err)
-	}
-	return len(recs) == 1 && recs[0]["_id"] == id
+	rec := c.record(id)
+	return rec != nil && rec["_id"] == id
 }
 
 func writeConfig(t *testing.T, text string) (cfg, db string) {
